@@ -7,3 +7,4 @@ export * from "./ollama/chat.ts";
 export * from "./ollama/options.ts";
 export * from "./ollama/tags.ts";
 export * from "./ollama/timestamps.ts";
+export * from "./env.ts";

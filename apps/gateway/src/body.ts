@@ -1,0 +1,23 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { describeZodError } from "@caravan/protocol";
+import { badRequest } from "./errors.ts";
+
+/**
+ * Reads a JSON body and validates it, turning every client mistake into a 400 that names it.
+ * Returns the parsed value and the raw object (for warnings about keys the schema dropped).
+ */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<{ body: z.infer<S>; raw: Record<string, unknown> }> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw badRequest("missing request body");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw badRequest("request body must be a JSON object");
+  const result = schema.safeParse(raw);
+  if (!result.success) throw badRequest(describeZodError(result.error));
+  return { body: result.data, raw: raw as Record<string, unknown> };
+}

@@ -1,0 +1,4 @@
+export { createApp } from "./app.ts";
+export { startGateway, type RunningGateway } from "./server.ts";
+export { loadGatewayConfig, parseListenAddress, type GatewayConfig } from "./config.ts";
+export { CARAVAN_VERSION } from "./version.ts";

@@ -1,0 +1,21 @@
+import { ConfigError } from "@caravan/protocol";
+import { closeAll, RedisGatewayTransport } from "@caravan/transport";
+import { createLogger, onShutdown } from "@caravan/worker";
+import { loadGatewayConfig } from "./config.ts";
+import { startGateway } from "./server.ts";
+
+/** `pnpm start:gateway`: a gateway process that sends jobs to workers over Redis. */
+const log = createLogger("caravan-gateway");
+try {
+  const config = loadGatewayConfig();
+  if (!config.redisUrl) throw new ConfigError("invalid configuration: REDIS_URL: required for a separate gateway process (use `pnpm start` for one process without Redis)");
+  const transport = new RedisGatewayTransport({ url: config.redisUrl, prefix: config.redisPrefix });
+  const gateway = await startGateway({ hostname: config.hostname, port: config.port, transport, log });
+  onShutdown(log, () => closeAll([() => gateway.close(), () => transport.close()]));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`caravan gateway: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}

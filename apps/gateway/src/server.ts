@@ -1,0 +1,48 @@
+import { serve, type ServerType } from "@hono/node-server";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { GatewayTransport } from "@caravan/transport";
+import type { Logger } from "pino";
+import { createApp } from "./app.ts";
+import { CARAVAN_VERSION } from "./version.ts";
+
+/** How long shutdown waits for running requests before cutting them off. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+export interface RunningGateway {
+  /** the actual port (useful with port 0) */
+  readonly port: number;
+  readonly url: string;
+  /** stops accepting connections and waits for running requests (bounded); idempotent */
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: { hostname: string; port: number; transport: GatewayTransport; log: Logger }): Promise<RunningGateway> {
+  const app = createApp({ transport: options.transport, log: options.log, version: CARAVAN_VERSION });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: options.hostname, port: options.port }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
+  const url = `http://${host}:${port}`;
+  options.log.info({ url }, "gateway listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const http = server as Server;
+        const force = setTimeout(() => http.closeAllConnections(), DRAIN_TIMEOUT_MS);
+        http.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        http.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { ConfigError } from "@caravan/protocol";
+import { closeAll, InMemoryTransport } from "@caravan/transport";
+import { createLogger, loadWorkerConfig, onShutdown, startWorker } from "@caravan/worker";
+import { loadGatewayConfig } from "./config.ts";
+import { startGateway } from "./server.ts";
+
+/**
+ * `pnpm start`: gateway and worker in one process over the in-memory transport — no Redis.
+ * With REDIS_URL set, `pnpm start:gateway` and `pnpm start:worker` are the multi-process form.
+ */
+const log = createLogger("caravan");
+try {
+  const gatewayConfig = loadGatewayConfig();
+  const workerConfig = loadWorkerConfig();
+  if (gatewayConfig.redisUrl) log.warn("REDIS_URL is set but `pnpm start` runs in one process without Redis; use start:gateway and start:worker for Redis");
+  const transport = new InMemoryTransport();
+  const worker = await startWorker(workerConfig, transport, log);
+  const gateway = await startGateway({ hostname: gatewayConfig.hostname, port: gatewayConfig.port, transport, log });
+  onShutdown(log, () => closeAll([() => gateway.close(), () => worker.close()]));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`caravan: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}

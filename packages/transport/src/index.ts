@@ -1,0 +1,8 @@
+export * from "./types.ts";
+export * from "./close-all.ts";
+export * from "./sequencer.ts";
+export { InMemoryTransport } from "./in-memory.ts";
+export { RedisGatewayTransport } from "./redis/gateway.ts";
+export { RedisWorkerTransport } from "./redis/worker.ts";
+export type { RedisTransportOptions } from "./redis/options.ts";
+export { redisNames } from "./redis/keys.ts";

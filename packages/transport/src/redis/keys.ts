@@ -1,0 +1,35 @@
+/**
+ * Every Redis key and channel caravan uses, in one place. A prefix keeps several caravan
+ * clusters (or test runs) apart on one Redis.
+ */
+export interface RedisNames {
+  /** BullMQ's own key prefix */
+  bullPrefix: string;
+  /** the BullMQ queue that holds a model's jobs (BullMQ forbids ":" in queue names) */
+  queue(model: string): string;
+  /** pub/sub channel a job's events travel on */
+  events(jobId: string): string;
+  /** pub/sub channel for cancel messages, heard by every worker */
+  cancel: string;
+  /** marker that a job was cancelled, for a worker that picks it up after the cancel was sent */
+  cancelled(jobId: string): string;
+  /** a worker's advertised state, with a TTL: it disappears when the worker stops beating */
+  worker(workerId: string): string;
+  workerPattern: string;
+}
+
+export function redisNames(prefix: string): RedisNames {
+  return {
+    bullPrefix: `${prefix}:bull`,
+    queue: (model) => `chat-${model.replaceAll(":", "@")}`,
+    events: (jobId) => `${prefix}:events:${jobId}`,
+    cancel: `${prefix}:cancel`,
+    cancelled: (jobId) => `${prefix}:cancelled:${jobId}`,
+    worker: (workerId) => `${prefix}:worker:${workerId}`,
+    workerPattern: `${prefix}:worker:*`,
+  };
+}
+
+/** How long a worker's state lives without a heartbeat, and how long cancel markers live. */
+export const WORKER_STATE_TTL_S = 15;
+export const CANCELLED_MARKER_TTL_S = 600;

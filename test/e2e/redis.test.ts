@@ -1,0 +1,30 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedisCluster } from "../harness/cluster.ts";
+import { postJson } from "../harness/ndjson.ts";
+import { chatSuite, MODEL } from "./chat-suite.ts";
+
+chatSuite("caravan over Redis (start:gateway + start:worker)", () => startRedisCluster({ gateways: 1, workers: 1 }));
+
+describe("two gateways and two workers on one Redis", () => {
+  let cluster: Awaited<ReturnType<typeof startRedisCluster>>;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ gateways: 2, workers: 2, env: { CARAVAN_NUM_PARALLEL: "2" } });
+  });
+  afterAll(async () => cluster?.stop());
+
+  it("serves requests from both gateways on both workers", async () => {
+    const requests = Array.from({ length: 8 }, (_, i) =>
+      postJson(`${cluster.gatewayUrls[i % 2]}/api/chat`, {
+        model: MODEL,
+        stream: false,
+        messages: [{ role: "user", content: `Once upon a time ${i}` }],
+        options: { temperature: 0, num_predict: 200 },
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as { eval_count: number; done: boolean } })),
+    );
+    const answers = await Promise.all(requests);
+    for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: 200 } });
+    const served = cluster.workers.map((worker) => worker.logs.filter((line) => line.msg === "job finished").length);
+    expect(served.reduce((a, b) => a + b, 0)).toBe(8);
+    for (const count of served) expect(count).toBeGreaterThan(0);
+  });
+});
