@@ -1,6 +1,7 @@
 /**
  * Go's time.ParseDuration, because Ollama clients send keep_alive in Go's syntax
  * ("5m", "1h30m", "300ms", "-1s", "0"). Returns milliseconds, or undefined for a bad form.
+ * Grammar: [-+]? then one or more of (digits, optional "." and digits, but at least one digit) + unit.
  */
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -14,6 +15,9 @@ const UNIT_MS: Record<string, number> = {
 };
 
 const TERM = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+
+/** Go durations are int64 nanoseconds; Go rejects anything longer (about 292 years). */
+export const MAX_GO_DURATION_MS = 9_223_372_036_854.775;
 
 export function parseGoDuration(text: string): number | undefined {
   let rest = text;
@@ -33,5 +37,7 @@ export function parseGoDuration(text: string): number | undefined {
     total += Number(amount) * UNIT_MS[unit]!;
     rest = rest.slice(whole.length);
   }
-  return sign * total;
+  if (total > MAX_GO_DURATION_MS) return undefined;
+  // Go's "-0s" is 0, not a negative zero that would read as "forever" to a sign check.
+  return total === 0 ? 0 : sign * total;
 }

@@ -9,7 +9,7 @@ import { ListedModel } from "./ollama/tags.ts";
  * messages loudly instead of misreading them.
  */
 export const WIRE_VERSION = 1;
-const v = z.literal(WIRE_VERSION);
+const v = z.literal(WIRE_VERSION, { error: (issue) => `wire version ${JSON.stringify(issue.input)}; this side speaks ${WIRE_VERSION}` });
 
 /** A request for one generation, as the gateway enqueues it (already validated and parsed). */
 export const JobMessage = z.object({

@@ -1,85 +1,126 @@
 import { z } from "zod";
+import { mustBe, mustBeOneOf, nullAsAbsent } from "./fields.ts";
 import { ModelOptions } from "./options.ts";
 
-/** A role, matched case-insensitively as Ollama does. */
-export const Role = z
-  .string()
-  .transform((role) => role.toLowerCase())
-  .pipe(z.enum(["system", "user", "assistant", "tool"], { error: (issue) => `unknown role ${JSON.stringify(issue.input)}: use system, user, assistant or tool` }));
+// Request schemas name the field in every message (see fields.ts) and read a JSON null as
+// "not set", as Ollama's Go decoder does. Response schemas describe what we write and need neither.
+
+const ROLES = ["system", "user", "assistant", "tool"] as const;
+
+/** A role, matched case-insensitively as Ollama does; an error quotes the role as the client wrote it. */
+export const Role = z.string({ error: mustBe }).transform((role, ctx) => {
+  const lower = role.toLowerCase();
+  if ((ROLES as readonly string[]).includes(lower)) return lower as (typeof ROLES)[number];
+  ctx.issues.push({ code: "custom", input: role, message: `unknown role ${JSON.stringify(role)}; use system, user, assistant or tool` });
+  return z.NEVER;
+});
 export type Role = z.infer<typeof Role>;
 
-export const ToolCall = z.object({
-  /** Ollama's ids look like `call_` + 8 lowercase alphanumerics */
-  id: z.string().optional(),
-  function: z.object({
-    index: z.number().int().optional(),
-    name: z.string(),
-    /** an object, never a JSON string */
-    arguments: z.record(z.string(), z.unknown()),
-  }),
-});
+export const ToolCall = z.object(
+  {
+    /** Ollama's ids look like `call_` + 8 lowercase alphanumerics */
+    id: nullAsAbsent(z.string({ error: mustBe }).optional()),
+    function: z.object(
+      {
+        index: nullAsAbsent(z.number({ error: mustBe }).int({ error: mustBe }).optional()),
+        name: z.string({ error: mustBe }),
+        /** an object, never a JSON string */
+        arguments: z.record(z.string(), z.unknown(), { error: mustBe }),
+      },
+      { error: mustBe },
+    ),
+  },
+  { error: mustBe },
+);
 export type ToolCall = z.infer<typeof ToolCall>;
 
-export const ChatMessage = z.object({
-  role: Role,
-  /** Ollama accepts a missing content (e.g. an assistant turn holding only tool calls) */
-  content: z.string().default(""),
-  /** base64-encoded images, for multimodal models */
-  images: z.array(z.string()).optional(),
-  /** calls the assistant made in an earlier turn */
-  tool_calls: z.array(ToolCall).optional(),
-  /** name of the tool whose result a `tool` message carries */
-  tool_name: z.string().optional(),
-  /** the assistant's reasoning in an earlier turn */
-  thinking: z.string().optional(),
-});
+export const ChatMessage = z.object(
+  {
+    role: Role,
+    /** Ollama accepts a missing content (e.g. an assistant turn holding only tool calls) */
+    content: nullAsAbsent(z.string({ error: mustBe }).default("")),
+    /** base64-encoded images, for multimodal models */
+    images: nullAsAbsent(z.array(z.string({ error: mustBe }), { error: mustBe }).optional()),
+    /** calls the assistant made in an earlier turn */
+    tool_calls: nullAsAbsent(z.array(ToolCall, { error: mustBe }).optional()),
+    /** name of the tool whose result a `tool` message carries */
+    tool_name: nullAsAbsent(z.string({ error: mustBe }).optional()),
+    /** the assistant's reasoning in an earlier turn */
+    thinking: nullAsAbsent(z.string({ error: mustBe }).optional()),
+  },
+  { error: mustBe },
+);
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
-export const Tool = z.object({
-  type: z.literal("function").default("function"),
-  function: z.object({
-    name: z.string(),
-    description: z.string().optional(),
-    /** a JSON schema for the arguments */
-    parameters: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+export const Tool = z.object(
+  {
+    type: nullAsAbsent(z.literal("function", { error: mustBeOneOf('"function"') }).default("function")),
+    function: z.object(
+      {
+        name: z.string({ error: mustBe }),
+        description: nullAsAbsent(z.string({ error: mustBe }).optional()),
+        /** a JSON schema for the arguments */
+        parameters: nullAsAbsent(z.record(z.string(), z.unknown(), { error: mustBe }).optional()),
+      },
+      { error: mustBe },
+    ),
+  },
+  { error: mustBe },
+);
 export type Tool = z.infer<typeof Tool>;
 
-/** `"json"` or a JSON schema object; the output is constrained by a grammar. */
-export const Format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())]);
+/**
+ * `"json"` or a JSON schema object; the output is constrained by a grammar. `""` means none,
+ * as in Ollama (which also reads `null` as none; ChatRequest maps that to absent).
+ */
+export const Format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())], {
+  error: mustBeOneOf('"json" or a JSON schema object'),
+});
 export type Format = z.infer<typeof Format>;
 
-export const Think = z.union([z.boolean(), z.enum(["high", "medium", "low"])]);
+export const Think = z.union([z.boolean(), z.enum(["high", "medium", "low"])], {
+  error: mustBeOneOf('true, false, "high", "medium" or "low"'),
+});
 export type Think = z.infer<typeof Think>;
 
-export const ChatRequest = z.object({
-  /** `name` or `name:tag`; required */
-  model: z.string({ error: "model is required" }).min(1, { error: "model is required" }),
-  /** the conversation so far; empty = load (or, with keep_alive 0, unload) the model */
-  messages: z.array(ChatMessage, { error: "messages must be an array" }).default([]),
-  /** functions the model may call */
-  tools: z.array(Tool).optional(),
-  /** constrain the output to JSON or a JSON schema */
-  format: Format.optional(),
-  /** sampling and load options */
-  options: ModelOptions.optional(),
-  /** stream NDJSON chunks (default) or answer once */
-  stream: z.boolean().default(true),
-  /** seconds (number) or a Go duration (string); parsed by parseKeepAlive */
-  keep_alive: z.union([z.number(), z.string()]).optional(),
-  /** enable thinking, or set its effort */
-  think: Think.optional(),
-  /** return log probabilities of generated tokens */
-  logprobs: z.boolean().optional(),
-  /** how many alternatives per token (0..20) */
-  top_logprobs: z
-    .number()
-    .int()
-    .min(0, { error: "top_logprobs must be between 0 and 20" })
-    .max(20, { error: "top_logprobs must be between 0 and 20" })
-    .optional(),
-});
+const TOP_LOGPROBS_RANGE = "top_logprobs must be between 0 and 20";
+
+export const ChatRequest = z.object(
+  {
+    /** `name` or `name:tag`; required */
+    model: z
+      .string({ error: (issue) => (issue.input == null ? "model is required" : "model must be a string") })
+      .min(1, { error: "model is required" }),
+    /** the conversation so far; empty = load (or, with keep_alive 0, unload) the model */
+    messages: nullAsAbsent(z.array(ChatMessage, { error: mustBe }).default([])),
+    /** functions the model may call */
+    tools: nullAsAbsent(z.array(Tool, { error: mustBe }).optional()),
+    /** constrain the output to JSON or a JSON schema */
+    format: nullAsAbsent(Format.optional()),
+    /** sampling and load options */
+    options: nullAsAbsent(ModelOptions.optional()),
+    /** stream NDJSON chunks (default) or answer once */
+    stream: nullAsAbsent(z.boolean({ error: mustBe }).default(true)),
+    /** seconds (number) or a Go duration (string); parsed by parseKeepAlive */
+    keep_alive: nullAsAbsent(
+      z.union([z.number(), z.string()], { error: mustBeOneOf('a number of seconds or a duration such as "5m"') }).optional(),
+    ),
+    /** enable thinking, or set its effort */
+    think: nullAsAbsent(Think.optional()),
+    /** return log probabilities of generated tokens */
+    logprobs: nullAsAbsent(z.boolean({ error: mustBe }).optional()),
+    /** how many alternatives per token (0..20) */
+    top_logprobs: nullAsAbsent(
+      z
+        .number({ error: mustBe })
+        .int({ error: mustBe })
+        .min(0, { error: TOP_LOGPROBS_RANGE })
+        .max(20, { error: TOP_LOGPROBS_RANGE })
+        .optional(),
+    ),
+  },
+  { error: mustBe },
+);
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
 export const TopLogprob = z.object({

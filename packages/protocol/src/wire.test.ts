@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { describeZodError } from "./errors.ts";
+import { CancelMessage, JobEvent, JobMessage, WIRE_VERSION, WorkerState, type ChunkMessage, type DoneMessage, type ErrorMessage } from "./wire.ts";
+
+const chunk: ChunkMessage = {
+  v: WIRE_VERSION,
+  type: "chunk",
+  id: "job-1",
+  seq: 0,
+  content: "Once upon",
+  thinking: "a story",
+  tool_calls: [{ id: "call_ab12cd34", function: { index: 0, name: "get_weather", arguments: { city: "Paris" } } }],
+  logprobs: [{ token: "Once", logprob: -0.25, bytes: [79, 110, 99, 101], top_logprobs: [{ token: "Once", logprob: -0.25 }] }],
+};
+
+const done: DoneMessage = {
+  v: WIRE_VERSION,
+  type: "done",
+  id: "job-1",
+  seq: 1,
+  done_reason: "stop",
+  metrics: { load_duration: 0, prompt_eval_count: 3, prompt_eval_duration: 1_000, eval_count: 2, eval_duration: 2_000 },
+  worker_id: "worker-a",
+};
+
+const error: ErrorMessage = { v: WIRE_VERSION, type: "error", id: "job-1", seq: 2, code: "engine_error", message: "out of memory" };
+
+const job: JobMessage = {
+  v: WIRE_VERSION,
+  type: "job",
+  id: "job-1",
+  model: "stories260k:latest",
+  messages: [
+    { role: "system", content: "Be brief." },
+    { role: "user", content: "Hi", images: ["iVBORw0KGgo="] },
+    { role: "assistant", content: "", thinking: "hm", tool_calls: [{ function: { name: "f", arguments: { x: [1, { y: null }] } } }] },
+    { role: "tool", content: "42", tool_name: "f" },
+  ],
+  options: { seed: 1, num_predict: 16, temperature: 0, stop: ["\n"], use_mmap: false, num_ctx: 256 },
+  tools: [{ type: "function", function: { name: "f", description: "d", parameters: { type: "object" } } }],
+  format: { type: "object" },
+  think: "low",
+  logprobs: true,
+  top_logprobs: 3,
+  keep_alive_ms: -1,
+  accepted_at: 1_761_499_281_196.249,
+};
+
+/** What the other process sees after the message crossed a process boundary. */
+const overTheWire = (message: unknown): unknown => JSON.parse(JSON.stringify(message));
+
+describe("JobEvent", () => {
+  it.each<[string, JobEvent]>([
+    ["chunk", chunk],
+    ["minimal chunk", { v: WIRE_VERSION, type: "chunk", id: "j", seq: 0, content: "" }],
+    ["done", done],
+    ["done on load", { ...done, done_reason: "load" }],
+    ["error", error],
+  ])("parses a %s unchanged after JSON", (_, event) => {
+    expect(JobEvent.parse(overTheWire(event))).toEqual(event);
+  });
+
+  it("narrows on type", () => {
+    const event = JobEvent.parse(overTheWire(done));
+    expect(event.type === "done" && event.metrics.eval_count).toBe(2);
+  });
+
+  it.each<[string, unknown, string]>([
+    ["another wire version", { ...chunk, v: 2 }, "v: wire version 2; this side speaks 1"],
+    ["no wire version", { ...chunk, v: undefined }, "v: wire version undefined; this side speaks 1"],
+    ["the version as a string", { ...chunk, v: "1" }, 'v: wire version "1"; this side speaks 1'],
+    ["an unknown type", { ...chunk, type: "progress" }, "type: Invalid discriminator value. Expected 'chunk' | 'done' | 'error'"],
+    ["a job on the event channel", job, "type: Invalid discriminator value. Expected 'chunk' | 'done' | 'error'"],
+    ["an unknown error code", { ...error, code: "oops" }, expect.stringMatching(/^code: /) as unknown as string],
+    ["an unknown done reason", { ...done, done_reason: "eos" }, expect.stringMatching(/^done_reason: /) as unknown as string],
+    ["a fractional metric", { ...done, metrics: { ...done.metrics, eval_duration: 1.5 } }, expect.stringMatching(/^metrics\.eval_duration: /) as unknown as string],
+    ["a chunk without content", { ...chunk, content: undefined }, expect.stringMatching(/^content: /) as unknown as string],
+  ])("rejects %s", (_, message, description) => {
+    const result = JobEvent.safeParse(message);
+    expect(result.success).toBe(false);
+    expect(describeZodError(result.error!)).toEqual(description);
+  });
+
+  it.each([[null], ["chunk"], [[]], [undefined]])("rejects %j", (message) => {
+    expect(JobEvent.safeParse(message).success).toBe(false);
+  });
+});
+
+describe("JobMessage", () => {
+  it("round-trips through JSON.stringify/parse unchanged", () => {
+    const received = JobMessage.parse(overTheWire(job));
+    expect(received).toEqual(job);
+    // and again: parsing what was parsed changes nothing (no default or transform drifts)
+    expect(JobMessage.parse(overTheWire(received))).toEqual(job);
+    // byte for byte once in the schema's key order
+    expect(JSON.stringify(JobMessage.parse(overTheWire(received)))).toBe(JSON.stringify(received));
+  });
+
+  it("round-trips a minimal job", () => {
+    const minimal: JobMessage = { v: WIRE_VERSION, type: "job", id: "j", model: "m:latest", messages: [], options: {}, accepted_at: 0 };
+    expect(JobMessage.parse(overTheWire(minimal))).toEqual(minimal);
+  });
+
+  it("rejects another wire version and a missing options object", () => {
+    expect(JobMessage.safeParse({ ...job, v: 2 }).success).toBe(false);
+    expect(JobMessage.safeParse({ ...job, options: undefined }).success).toBe(false);
+  });
+});
+
+describe("CancelMessage and WorkerState", () => {
+  it("round-trip through JSON", () => {
+    const cancel: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: "job-1", reason: "client disconnected" };
+    expect(CancelMessage.parse(overTheWire(cancel))).toEqual(cancel);
+    const state: WorkerState = {
+      v: WIRE_VERSION,
+      worker_id: "worker-a",
+      models: [
+        {
+          name: "stories260k:latest",
+          model: "stories260k:latest",
+          modified_at: "2025-10-26T17:21:21.196249Z",
+          size: 1_185_376,
+          digest: "0".repeat(64),
+          details: { parent_model: "", format: "gguf", family: "llama", families: null, parameter_size: "292.80K", quantization_level: "F32" },
+        },
+      ],
+      num_parallel: 2,
+      busy: 0,
+      started_at: 1_761_499_281_196,
+    };
+    expect(WorkerState.parse(overTheWire(state))).toEqual(state);
+  });
+
+  it("WorkerState rejects another wire version", () => {
+    expect(WorkerState.safeParse({ v: 0, worker_id: "w", models: [], num_parallel: 1, busy: 0, started_at: 0 }).success).toBe(false);
+  });
+});
