@@ -1,0 +1,9 @@
+# caravan CPU worker: runs GGUF models from /models with node-llama-cpp's prebuilt CPU binary.
+FROM node:20-bookworm-slim
+WORKDIR /app
+RUN npm install -g pnpm@10.34.9
+COPY . .
+RUN pnpm install --frozen-lockfile
+ENV CARAVAN_MODELS=/models TURBO_TELEMETRY_DISABLED=1
+VOLUME /models
+CMD ["pnpm", "start:worker"]
