@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { WIRE_VERSION, type JobEvent, type JobMessage } from "@caravan/protocol";
+import { InMemoryTransport, RedisGatewayTransport, RedisWorkerTransport, type GatewayTransport, type JobHandler, type WorkerTransport } from "@caravan/transport";
+import { startRedis, type TestRedis } from "../harness/redis.ts";
+
+/**
+ * The transport contract, run against both implementations with a scripted job handler (no
+ * engine): events arrive in order, cancel reaches a waiting and a running job, worker state is
+ * visible to the gateway. The Redis side runs on a real redis-server.
+ */
+interface Pair {
+  gateway: GatewayTransport;
+  worker: WorkerTransport;
+  close(): Promise<void>;
+}
+
+const job = (model = "m:latest"): JobMessage => ({ v: WIRE_VERSION, type: "job", id: randomUUID(), model, messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
+
+function collect() {
+  const events: JobEvent[] = [];
+  let resolveEnd: (events: JobEvent[]) => void;
+  const ended = new Promise<JobEvent[]>((resolve) => (resolveEnd = resolve));
+  return {
+    events,
+    ended,
+    onEvent: (event: JobEvent) => {
+      events.push(event);
+      if (event.type !== "chunk") resolveEnd(events);
+    },
+  };
+}
+
+function contract(name: string, makePair: () => Promise<Pair>) {
+  describe(name, () => {
+    let pair: Pair;
+    const started: string[] = [];
+    const aborted = new Map<string, string>();
+    const handler: JobHandler = async (message, ctx) => {
+      started.push(message.id);
+      const text = message.messages[0]!.content;
+      if (text === "hang") {
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+        aborted.set(message.id, String((ctx.signal.reason as Error).message));
+        await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
+        return;
+      }
+      for (let i = 0; i < 50; i++) await ctx.emit({ type: "chunk", content: `t${i} ` });
+      await ctx.emit({ type: "done", done_reason: "stop", metrics: { load_duration: 0, prompt_eval_count: 1, prompt_eval_duration: 1, eval_count: 50, eval_duration: 1 }, worker_id: "w1" });
+    };
+
+    beforeAll(async () => {
+      pair = await makePair();
+      await pair.worker.serve(["m:latest"], handler, 2);
+    });
+    afterAll(async () => pair?.close());
+
+    it("delivers every event of a job in order, ending with done", async () => {
+      const sink = collect();
+      const submission = await pair.gateway.submit(job(), sink.onEvent);
+      const events = await sink.ended;
+      await submission.release();
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i));
+      expect(events.slice(0, 50).map((e) => (e.type === "chunk" ? e.content : "")).join("")).toBe(Array.from({ length: 50 }, (_, i) => `t${i} `).join(""));
+      expect(events.at(-1)).toMatchObject({ type: "done", done_reason: "stop", worker_id: "w1" });
+    });
+
+    it("aborts a running job on cancel", async () => {
+      const message = { ...job(), messages: [{ role: "user" as const, content: "hang" }] };
+      const sink = collect();
+      const submission = await pair.gateway.submit(message, sink.onEvent);
+      await waitUntil(() => started.includes(message.id));
+      await submission.cancel("client disconnected");
+      const events = await sink.ended;
+      await submission.release();
+      expect(aborted.get(message.id)).toBe("client disconnected");
+      expect(events.at(-1)).toMatchObject({ type: "error", code: "cancelled" });
+    });
+
+    it("never starts a job cancelled while it waits", async () => {
+      // Fill both slots with hanging jobs so the third waits in the queue.
+      const hangers = [job(), job()].map((j) => ({ ...j, messages: [{ role: "user" as const, content: "hang" }] }));
+      const subs = await Promise.all(hangers.map((h) => pair.gateway.submit(h, () => undefined)));
+      await waitUntil(() => hangers.every((h) => started.includes(h.id)));
+      const waiting = job();
+      const sub = await pair.gateway.submit(waiting, () => undefined);
+      await sub.cancel("client disconnected");
+      for (const s of subs) await s.cancel("done with test");
+      await waitUntil(() => hangers.every((h) => aborted.has(h.id)));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(started).not.toContain(waiting.id);
+      await Promise.all([...subs, sub].map((s) => s.release()));
+    });
+
+    it("shows the worker's advertised state to the gateway", async () => {
+      await pair.worker.advertise({ v: WIRE_VERSION, worker_id: "w1", models: [], num_parallel: 2, busy: 0, started_at: 1 });
+      await new Promise((r) => setTimeout(r, 1100)); // past the gateway's 1 s cache
+      const states = await pair.gateway.workers();
+      expect(states).toEqual([{ v: WIRE_VERSION, worker_id: "w1", models: [], num_parallel: 2, busy: 0, started_at: 1 }]);
+    });
+  });
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+contract("in-memory transport", async () => {
+  const transport = new InMemoryTransport();
+  return { gateway: transport, worker: transport, close: () => transport.close() };
+});
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => redis?.stop());
+
+contract("Redis transport", async () => {
+  const prefix = `contract-${randomUUID()}`;
+  const gateway = new RedisGatewayTransport({ url: redis.url, prefix });
+  const worker = new RedisWorkerTransport({ url: redis.url, prefix, workerId: "w1" });
+  return { gateway, worker, close: async () => void (await Promise.allSettled([gateway.close(), worker.close()])) };
+});
