@@ -2,7 +2,7 @@ import type { JobMessage } from "@caravan/protocol";
 import type { JobContext } from "@caravan/transport";
 import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
-import type { LlamaEngine } from "./engine/index.ts";
+import { GenerationAbortedError, type LlamaEngine } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
 
 export interface JobRunnerDeps {
@@ -45,23 +45,25 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     }
 
     const batcher = new ChunkBatcher((content) => ctx.emit({ type: "chunk", content }));
-    const result = await engine.generate({
-      entry,
-      messages: job.messages,
-      options: job.options,
-      signal: ctx.signal,
-      onText: (text) => batcher.push(text),
-    });
-    await batcher.drain();
-    if (ctx.signal.aborted) {
-      log.info({ job: job.id, model: entry.name, eval_count: result.metrics.eval_count }, "generation stopped: request cancelled");
-      await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
-      return;
+    try {
+      const result = await engine.generate({
+        entry,
+        messages: job.messages,
+        options: job.options,
+        signal: ctx.signal,
+        onText: (text) => batcher.push(text),
+      });
+      await batcher.drain();
+      log.info({ job: job.id, model: entry.name, done_reason: result.doneReason, ...result.metrics }, "job finished");
+      await ctx.emit({ type: "done", done_reason: result.doneReason, metrics: result.metrics, worker_id: workerId });
+    } finally {
+      await batcher.drain();
     }
-    log.info({ job: job.id, model: entry.name, done_reason: result.doneReason, ...result.metrics }, "job finished");
-    await ctx.emit({ type: "done", done_reason: result.doneReason, metrics: result.metrics, worker_id: workerId });
   } catch (error) {
-    if (ctx.signal.aborted) {
+    if (error instanceof GenerationAbortedError || ctx.signal.aborted) {
+      // Logged with what had been generated, so a stop is visible on the worker's side.
+      const partial = error instanceof GenerationAbortedError ? error.partial : undefined;
+      log.info({ job: job.id, model: entry.name, eval_count: partial?.metrics.eval_count ?? 0 }, "generation stopped: request cancelled");
       await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
       return;
     }

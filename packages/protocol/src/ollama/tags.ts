@@ -7,7 +7,7 @@ export const ModelDetails = z.object({
   /** architecture, e.g. "llama" */
   family: z.string(),
   families: z.array(z.string()).nullable(),
-  /** e.g. "292.80K", "7.2B" */
+  /** e.g. "293K", "7.2B" (Ollama's format) */
   parameter_size: z.string(),
   /** e.g. "Q8_0", "F32" */
   quantization_level: z.string(),

@@ -1,0 +1,125 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { canonicalModelName, ollamaTimestamp, type ListedModel } from "@caravan/protocol";
+import { sha256File } from "./digest.ts";
+import { readGgufFacts, type GgufFacts } from "./gguf-facts.ts";
+
+/** One model file in the models folder. */
+export interface CatalogEntry {
+  /** canonical name, e.g. "stories260k:latest" */
+  name: string;
+  /** absolute or caller-relative path of the .gguf file */
+  path: string;
+  /** bytes */
+  size: number;
+  modifiedAt: Date;
+  /** the model as Ollama's /api/tags lists it */
+  listed: ListedModel;
+  /** the GGUF carries `tokenizer.chat_template` */
+  hasChatTemplate: boolean;
+  /** context length the model was trained with, from the GGUF header (0 if absent) */
+  contextLength: number;
+}
+
+interface CachedFile extends GgufFacts {
+  digest: string;
+}
+
+/**
+ * Digests and header facts keyed by (path, size, mtime): hashing a multi-GB file takes seconds,
+ * so a rescan only hashes files that are new or changed.
+ */
+export class ModelFileCache {
+  private readonly files = new Map<string, CachedFile>();
+
+  key(path: string, size: number, mtimeMs: number): string {
+    return `${path}\0${size}\0${mtimeMs}`;
+  }
+
+  get(key: string): CachedFile | undefined {
+    return this.files.get(key);
+  }
+
+  set(key: string, path: string, value: CachedFile): void {
+    // One version per path: drop what an older size/mtime of the same file left behind.
+    for (const old of this.files.keys()) if (old.startsWith(`${path}\0`)) this.files.delete(old);
+    this.files.set(key, value);
+  }
+}
+
+const defaultCache = new ModelFileCache();
+
+/**
+ * Every `*.gguf` file directly in `dir` is a model, served as the canonical form of its base name
+ * (`Stories260K.gguf` → `stories260k:latest`). A missing folder is an empty catalog; a file that
+ * is not a readable GGUF is skipped and reported to `warn`. Sorted by name. `cache` keeps digests
+ * across scans (one per process by default).
+ */
+export async function scanModels(
+  dir: string,
+  warn: (message: string) => void = () => {},
+  cache: ModelFileCache = defaultCache,
+): Promise<CatalogEntry[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+
+  const entries: CatalogEntry[] = [];
+  const seen = new Set<string>();
+  for (const fileName of names.filter((n) => n.toLowerCase().endsWith(".gguf")).sort()) {
+    const path = join(dir, fileName);
+    const name = canonicalModelName(fileName.slice(0, -".gguf".length));
+    if (seen.has(name)) {
+      warn(`skipping ${path}: another file is already served as ${name}`);
+      continue;
+    }
+    try {
+      const entry = await readEntry(path, name, cache);
+      if (!entry) continue; // a directory or other non-file named *.gguf
+      seen.add(name);
+      entries.push(entry);
+    } catch (error) {
+      warn(`skipping ${path}: not a readable GGUF model (${(error as Error).message})`);
+    }
+  }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function readEntry(path: string, name: string, cache: ModelFileCache): Promise<CatalogEntry | undefined> {
+  const info = await stat(path); // follows symlinks: size and mtime are the model's
+  if (!info.isFile()) return undefined;
+  const key = cache.key(path, info.size, info.mtimeMs);
+  let file = cache.get(key);
+  if (!file) {
+    // Read the header first: a broken file fails here, before it is hashed.
+    const facts = await readGgufFacts(path);
+    file = { ...facts, digest: await sha256File(path) };
+    cache.set(key, path, file);
+  }
+  return {
+    name,
+    path,
+    size: info.size,
+    modifiedAt: info.mtime,
+    hasChatTemplate: file.hasChatTemplate,
+    contextLength: file.contextLength,
+    listed: {
+      name,
+      model: name,
+      modified_at: ollamaTimestamp(info.mtimeMs),
+      size: info.size,
+      digest: file.digest,
+      details: file.details,
+    },
+  };
+}
+
+/** The entry a client's model name refers to: `Stories260K`, `stories260k:latest` and `STORIES260K:Latest` are one model. */
+export function findModel(entries: readonly CatalogEntry[], requestedName: string): CatalogEntry | undefined {
+  const wanted = canonicalModelName(requestedName);
+  return entries.find((entry) => entry.name === wanted);
+}

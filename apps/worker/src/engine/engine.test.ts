@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatMessage, ModelOptions } from "@caravan/protocol";
+import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
+import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import { LlamaEngine } from "./engine.ts";
+import { EngineClosedError, GenerationAbortedError } from "./errors.ts";
+import type { GenerateResult } from "./types.ts";
+
+// One real engine for the file, on the tiny stories260K models (1 thread: fastest on 2 cores).
+let engine: LlamaEngine;
+let stories: CatalogEntry;
+let chatml: CatalogEntry;
+const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+
+beforeAll(async () => {
+  const entries = await scanModels(TEST_MODELS_DIR);
+  stories = findModel(entries, "stories260K")!;
+  chatml = findModel(entries, "stories260K-chatml")!;
+  engine = await LlamaEngine.create({
+    threads: 1,
+    numParallel: 2,
+    gpu: false,
+    defaultNumCtx: 4096,
+    log: (level, message, fields) => logs.push({ level, message, fields }),
+  });
+});
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+const user = (content: string): ChatMessage[] => [{ role: "user", content }];
+
+interface Run extends GenerateResult {
+  pieces: string[];
+}
+
+async function generate(entry: CatalogEntry, messages: ChatMessage[], options: ModelOptions, signal = new AbortController().signal): Promise<Run> {
+  const pieces: string[] = [];
+  const result = await engine.generate({ entry, messages, options, signal, onText: (text) => pieces.push(text) });
+  return { ...result, pieces };
+}
+
+const greedy = (n: number): ModelOptions => ({ temperature: 0, num_predict: n });
+
+describe("LlamaEngine", () => {
+  it("reports load time only for the request that loaded the model", async () => {
+    await engine.unload(stories.name);
+    const first = await generate(stories, user("Once upon a time"), greedy(4));
+    const second = await generate(stories, user("Once upon a time"), greedy(4));
+    expect(first.metrics.load_duration).toBeGreaterThan(0);
+    expect(second.metrics.load_duration).toBe(0);
+    expect(engine.loaded()).toContain("stories260k:latest");
+  });
+
+  it("loads without generating (messages: [])", async () => {
+    await engine.unload(stories.name);
+    expect(engine.loaded()).not.toContain(stories.name);
+    expect((await engine.ensureLoaded(stories, {})).loadDurationNs).toBeGreaterThan(0);
+    expect((await engine.ensureLoaded(stories, {})).loadDurationNs).toBe(0);
+    expect(engine.loaded()).toContain(stories.name);
+  });
+
+  it("fails a request whose model file cannot be loaded, and keeps serving others", async () => {
+    const gone = { ...stories, name: "gone:latest", path: `${TEST_MODELS_DIR}/no-such-model.gguf` };
+    await expect(generate(gone, user("Hi"), greedy(2))).rejects.toMatchObject({ name: "EngineError", code: "engine_error" });
+    expect(engine.loaded()).not.toContain("gone:latest");
+    expect((await generate(stories, user("Hi"), greedy(2))).metrics.eval_count).toBe(2);
+  });
+
+  it("repeats greedy output exactly, streams it, and measures it", async () => {
+    const a = await generate(stories, user("Once upon a time"), greedy(32));
+    const b = await generate(stories, user("Once upon a time"), greedy(32));
+    expect(a.text.length).toBeGreaterThan(20);
+    expect(b.text).toBe(a.text);
+    expect(a.pieces.join("")).toBe(a.text);
+    expect(a.pieces.length).toBeGreaterThan(10);
+    for (const value of Object.values(a.metrics)) expect(Number.isInteger(value)).toBe(true);
+    expect(a.metrics.prompt_eval_count).toBeGreaterThan(0);
+    expect(a.metrics.prompt_eval_duration).toBeGreaterThan(0);
+    expect(a.metrics.eval_duration).toBeGreaterThan(0);
+  });
+
+  it("does not evaluate a prompt prefix that its sequence already holds", async () => {
+    const first = await generate(stories, user("The little dog ran to the park"), greedy(8));
+    const again = await generate(stories, user("The little dog ran to the park"), greedy(8));
+    expect(first.metrics.prompt_eval_count).toBeGreaterThan(5);
+    expect(again.metrics.prompt_eval_count).toBeLessThan(first.metrics.prompt_eval_count);
+    expect(again.text).toBe(first.text);
+  });
+
+  it("repeats seeded output exactly; another seed differs", async () => {
+    const options = { temperature: 0.8, num_predict: 32 };
+    const a = await generate(stories, user("Once upon a time"), { ...options, seed: 42 });
+    const b = await generate(stories, user("Once upon a time"), { ...options, seed: 42 });
+    const c = await generate(stories, user("Once upon a time"), { ...options, seed: 43 });
+    expect(b.text).toBe(a.text);
+    expect(c.text).not.toBe(a.text);
+  });
+
+  it("stops after num_predict tokens with done reason length", async () => {
+    for (const n of [1, 10, 25]) {
+      const run = await generate(stories, user("Once upon a time"), greedy(n));
+      expect(run.metrics.eval_count).toBe(n);
+      expect(run.doneReason).toBe("length");
+    }
+  });
+
+  it("cuts the output before a stop sequence, with done reason stop", async () => {
+    const full = await generate(stories, user("Once upon a time"), greedy(40));
+    const words = full.text.split(/\s+/).filter((w) => /^[a-z]{4,}$/.test(w));
+    const stopWord = words[2]!;
+    const cut = await generate(stories, user("Once upon a time"), { ...greedy(40), stop: [stopWord] });
+    expect(cut.doneReason).toBe("stop");
+    expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stopWord)));
+    expect(cut.pieces.join("")).toBe(cut.text);
+    expect(cut.metrics.eval_count).toBeLessThan(40);
+  });
+
+  it("runs concurrent requests on separate sequences, each as it would run alone", async () => {
+    const prompts = ["Once upon a time", "The cat", "Tom had a ball", "In the big forest"];
+    const solo: string[] = [];
+    for (const prompt of prompts) solo.push((await generate(stories, user(prompt), greedy(24))).text);
+
+    const spans = prompts.map(() => ({ first: Infinity, last: 0, end: 0 }));
+    const runs = await Promise.all(
+      prompts.map(async (prompt, i) => {
+        const result = await engine.generate({
+          entry: stories,
+          messages: user(prompt),
+          options: greedy(24),
+          signal: new AbortController().signal,
+          onText: () => {
+            spans[i]!.first = Math.min(spans[i]!.first, performance.now());
+            spans[i]!.last = performance.now();
+          },
+        });
+        spans[i]!.end = performance.now();
+        return result;
+      }),
+    );
+    expect(runs.map((r) => r.text)).toEqual(solo);
+    // Two sequences: the first two overlap; the third starts only after one of them ended.
+    expect(spans[1]!.first).toBeLessThan(spans[0]!.end);
+    expect(spans[2]!.first).toBeGreaterThanOrEqual(Math.min(spans[0]!.end, spans[1]!.end));
+  });
+
+  it("stops generating within a token or two of an abort, and the model serves the next request", async () => {
+    const controller = new AbortController();
+    let piecesAtAbort = 0;
+    let abortedAt = 0;
+    const pieces: string[] = [];
+    const running = engine.generate({
+      entry: stories,
+      messages: user("Once upon a time"),
+      options: { temperature: 0, num_predict: 100_000 },
+      signal: controller.signal,
+      onText: (text) => {
+        pieces.push(text);
+        if (pieces.length === 5) {
+          piecesAtAbort = pieces.length;
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      },
+    });
+    const error = await running.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const tookMs = performance.now() - abortedAt;
+
+    expect(error).toBeInstanceOf(GenerationAbortedError);
+    expect((error as GenerationAbortedError).name).toBe("AbortError");
+    expect((error as GenerationAbortedError).code).toBe("cancelled");
+    const partial = (error as GenerationAbortedError).partial!;
+    expect(partial.metrics.eval_count).toBeLessThanOrEqual(piecesAtAbort + 2);
+    expect(pieces.length).toBeLessThanOrEqual(piecesAtAbort + 2);
+    expect(partial.text).toBe(pieces.join(""));
+    expect(tookMs).toBeLessThan(1000);
+
+    const solo = await generate(stories, user("The cat"), greedy(16));
+    const after = await generate(stories, user("The cat"), greedy(16));
+    expect(after.text).toBe(solo.text);
+  });
+
+  it("takes an aborted request out of the queue for a sequence", async () => {
+    const longRuns = new AbortController();
+    const busy = [0, 1].map(() =>
+      engine
+        .generate({ entry: stories, messages: user("Once upon a time"), options: { temperature: 0, num_predict: 100_000 }, signal: longRuns.signal, onText: () => {} })
+        .catch((e: unknown) => e),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const queued = new AbortController();
+    const waiting = engine.generate({ entry: stories, messages: user("Hi"), options: greedy(4), signal: queued.signal, onText: () => {} });
+    const started = performance.now();
+    queued.abort();
+    await expect(waiting).rejects.toMatchObject({ name: "AbortError", partial: undefined });
+    expect(performance.now() - started).toBeLessThan(200);
+    longRuns.abort();
+    for (const result of await Promise.all(busy)) expect(result).toBeInstanceOf(GenerationAbortedError);
+  });
+
+  it("uses the GGUF's chat template when it has one", async () => {
+    const plain = await generate(stories, user("Once upon a time"), greedy(8));
+    const templated = await generate(chatml, user("Once upon a time"), greedy(8));
+    const loaded = logs.find((l) => l.message === "model loaded" && l.fields?.model === chatml.name);
+    expect(loaded?.fields?.chatWrapper).toBe("ChatML");
+    // ChatML's markup is spelled out byte by byte in this vocabulary: a much longer prompt.
+    expect(templated.metrics.prompt_eval_count).toBeGreaterThan(plain.metrics.prompt_eval_count + 20);
+    expect(templated.metrics.eval_count).toBe(8);
+    await engine.unload(chatml.name);
+    expect(engine.loaded()).not.toContain(chatml.name);
+  });
+
+  it("fills the context with num_predict -2, reloading for another num_ctx", async () => {
+    const run = await generate(stories, user("Once upon a time"), { temperature: 0, num_predict: -2, num_ctx: 256 });
+    expect(run.doneReason).toBe("length");
+    expect(run.metrics.load_duration).toBeGreaterThan(0);
+    expect(run.metrics.prompt_eval_count + run.metrics.eval_count).toBe(256);
+    const back = await generate(stories, user("Once upon a time"), greedy(4));
+    expect(back.metrics.load_duration).toBeGreaterThan(0);
+  });
+
+  it("waits for running requests before reloading with other load options", async () => {
+    let firstEnded = 0;
+    const first = generate(stories, user("Once upon a time"), greedy(64)).then((r) => {
+      firstEnded = performance.now();
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = await generate(stories, user("Once upon a time"), { ...greedy(8), num_ctx: 512 });
+    const secondEnded = performance.now();
+    expect((await first).metrics.eval_count).toBe(64);
+    expect(second.metrics.eval_count).toBe(8);
+    expect(second.metrics.load_duration).toBeGreaterThan(0);
+    expect(secondEnded).toBeGreaterThan(firstEnded);
+  });
+
+  it("close stops running requests, is idempotent, and refuses later ones", async () => {
+    const running = engine
+      .generate({
+        entry: stories,
+        messages: user("Once upon a time"),
+        options: { temperature: 0, num_predict: 100_000 },
+        signal: new AbortController().signal,
+        onText: () => {},
+      })
+      .catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all([engine.close(), engine.close()]);
+    expect(await running).toBeInstanceOf(EngineClosedError);
+    expect(engine.loaded()).toEqual([]);
+    await expect(generate(stories, user("Hi"), greedy(2))).rejects.toBeInstanceOf(EngineClosedError);
+    await engine.close();
+  });
+});

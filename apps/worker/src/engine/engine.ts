@@ -1,0 +1,299 @@
+import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { canonicalModelName, type ModelOptions } from "@caravan/protocol";
+import type { CatalogEntry } from "../catalog/catalog.ts";
+import { toChatHistory } from "./chat-history.ts";
+import { EngineClosedError, EngineError, GenerationAbortedError } from "./errors.ts";
+import { generateOnSlot } from "./generation.ts";
+import { LoadedModel } from "./loaded-model.ts";
+import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
+import { toSamplingSettings } from "./sampling.ts";
+import type { EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
+
+/**
+ * A model name's residency in this engine. `users` counts requests between acquiring the model
+ * and finishing (waiting for a slot included); a handle is only disposed at users === 0.
+ */
+interface ModelHandle {
+  readonly name: string;
+  readonly settings: LoadSettings;
+  readonly ready: Promise<LoadedModel>;
+  loaded: LoadedModel | undefined;
+  users: number;
+  /** set once someone wants it gone (unload, other load settings, close): it takes no new users */
+  retiring: Promise<void> | undefined;
+  onIdle: (() => void) | undefined;
+}
+
+/**
+ * Runs chat generations on GGUF models with node-llama-cpp.
+ *
+ * Load-time options (num_ctx, num_batch, num_thread, use_mmap, num_gpu) are fixed per loaded
+ * model. A request whose load settings differ from the loaded copy's waits until that copy has
+ * no requests (running or queued), which then is disposed and loaded again with the new settings
+ * — what Ollama does too. While a copy is being retired it takes no new requests, so a stream of
+ * requests with the old settings cannot starve the one that asked for the change.
+ *
+ * Aborts: an aborted request rejects with GenerationAbortedError (name "AbortError", code
+ * "cancelled") whether it was waiting or generating; the text it produced so far has already
+ * gone out through onText, and the error's `partial` holds it with its metrics. Its sequence is
+ * free again at once.
+ */
+export class LlamaEngine {
+  private readonly handles = new Map<string, ModelHandle>();
+  private readonly closing = new AbortController();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closed: Promise<void> | undefined;
+  private readonly log: EngineLog;
+
+  private constructor(
+    private readonly llama: Llama,
+    private readonly config: EngineConfig,
+  ) {
+    this.log = config.log ?? (() => {});
+  }
+
+  static async create(config: EngineConfig): Promise<LlamaEngine> {
+    if (!Number.isInteger(config.threads) || config.threads < 1) throw new EngineError(`threads must be a positive integer, got ${config.threads}`);
+    if (!Number.isInteger(config.numParallel) || config.numParallel < 1)
+      throw new EngineError(`numParallel must be a positive integer, got ${config.numParallel}`);
+    const log = config.log ?? (() => {});
+    const llama = await getLlama({
+      gpu: config.gpu,
+      // Caps every context's threads: the library's default of 4 collapses to 1–3 tok/s on 2 cores.
+      maxThreads: config.threads,
+      logLevel: LlamaLogLevel.warn,
+      logger: (level, message) => log(toEngineLevel(level), message.trim(), { source: "llama.cpp" }),
+    });
+    log("info", "engine ready", { gpu: llama.gpu, threads: config.threads, numParallel: config.numParallel });
+    return new LlamaEngine(llama, config);
+  }
+
+  async generate(req: GenerateRequest): Promise<GenerateResult> {
+    return this.track(async () => {
+      const signal = AbortSignal.any([req.signal, this.closing.signal]);
+      const settings = this.loadSettingsFor(req.entry, req.options);
+      const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
+      try {
+        const loaded = handle.loaded!;
+        const slot = await this.guard(loaded.pool.acquire(signal), req.signal);
+        try {
+          const { settings: sampling, ignored } = toSamplingSettings(req.options, slot.sequence.contextSize);
+          if (ignored.length > 0) this.log("info", "options not supported by the engine, ignored", { model: handle.name, options: ignored });
+          const run = await this.guard(generateOnSlot(slot, toChatHistory(req.messages), sampling, signal, req.onText), req.signal);
+          const metrics = {
+            load_duration: loadNs,
+            prompt_eval_count: run.promptEvalCount,
+            prompt_eval_duration: run.promptEvalNs,
+            eval_count: run.evalCount,
+            eval_duration: run.evalNs,
+          };
+          if (run.aborted) {
+            if (!req.signal.aborted) throw new EngineClosedError();
+            throw new GenerationAbortedError(req.signal.reason, { text: run.text, metrics });
+          }
+          return { doneReason: run.doneReason, text: run.text, metrics };
+        } finally {
+          loaded.pool.release(slot);
+        }
+      } finally {
+        this.releaseModel(handle);
+      }
+    });
+  }
+
+  /** Loads the model with the load options of `options` if it is not loaded so (chat with `messages: []`). */
+  async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number }> {
+    return this.track(async () => {
+      const settings = this.loadSettingsFor(entry, options);
+      const { handle, loadNs } = await this.acquireModel(entry, settings, this.closing.signal, undefined);
+      this.releaseModel(handle);
+      return { loadDurationNs: loadNs };
+    });
+  }
+
+  /** Unloads a model once its running and queued requests are done. Unknown names are a no-op. */
+  async unload(name: string): Promise<void> {
+    const handle = this.handles.get(canonicalModelName(name));
+    if (handle) await this.retire(handle);
+  }
+
+  /** Names of the models in memory now, sorted. */
+  loaded(): string[] {
+    return [...this.handles.values()].filter((h) => h.loaded !== undefined).map((h) => h.name).sort();
+  }
+
+  /**
+   * Aborts running requests (they reject with EngineClosedError), disposes every model and the
+   * llama.cpp binding. Safe to call twice; every step runs even if one fails.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.closeOnce();
+    return this.closed;
+  }
+
+  private async closeOnce(): Promise<void> {
+    this.closing.abort(new EngineClosedError());
+    const errors: unknown[] = [];
+    for (const handle of this.handles.values()) handle.loaded?.pool.close(new EngineClosedError());
+    await Promise.allSettled([...this.inflight]);
+    for (const handle of [...this.handles.values()]) {
+      try {
+        await this.retire(handle);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    await this.llama.dispose().catch((error: unknown) => errors.push(error));
+    for (const error of errors) this.log("error", "engine close step failed", { error: String(error) });
+    this.log("info", "engine closed");
+  }
+
+  private loadSettingsFor(entry: CatalogEntry, options: ModelOptions): LoadSettings {
+    return toLoadSettings(options, entry.contextLength, {
+      defaultNumCtx: this.config.defaultNumCtx,
+      threads: this.config.threads,
+      gpu: this.config.gpu !== false,
+    });
+  }
+
+  /**
+   * The loaded copy of `entry` with `settings`, loading it (or replacing a copy with other
+   * settings) when needed. The caller must releaseModel() the handle.
+   */
+  private async acquireModel(
+    entry: CatalogEntry,
+    settings: LoadSettings,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<{ handle: ModelHandle; loadNs: number }> {
+    while (true) {
+      if (this.closing.signal.aborted) throw new EngineClosedError();
+      const handle = this.handles.get(entry.name) ?? this.startLoad(entry, settings);
+      if (handle.retiring || !sameLoadSettings(handle.settings, settings)) {
+        await this.guard(raceSignal(this.retire(handle), signal), callerSignal);
+        continue;
+      }
+      handle.users++;
+      if (handle.loaded) return { handle, loadNs: 0 };
+      const started = process.hrtime.bigint();
+      try {
+        await this.guard(raceSignal(handle.ready, signal), callerSignal);
+      } catch (error) {
+        this.releaseModel(handle);
+        throw error;
+      }
+      return { handle, loadNs: Number(process.hrtime.bigint() - started) };
+    }
+  }
+
+  private releaseModel(handle: ModelHandle): void {
+    handle.users--;
+    if (handle.users === 0) handle.onIdle?.();
+  }
+
+  private startLoad(entry: CatalogEntry, settings: LoadSettings): ModelHandle {
+    const started = performance.now();
+    const handle: ModelHandle = {
+      name: entry.name,
+      settings,
+      ready: LoadedModel.load(this.llama, entry, settings, this.config.numParallel).then(
+        (loaded) => {
+          handle.loaded = loaded;
+          this.log("info", "model loaded", {
+            model: entry.name,
+            ms: Math.round(performance.now() - started),
+            contextSize: loaded.contextSize,
+            sequences: this.config.numParallel,
+            threads: settings.threads,
+            chatWrapper: loaded.chatWrapperName,
+          });
+          return loaded;
+        },
+        (error: unknown) => {
+          if (this.handles.get(entry.name) === handle) this.handles.delete(entry.name);
+          this.log("error", "model load failed", { model: entry.name, error: String(error) });
+          throw new EngineError(`failed to load model ${entry.name}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        },
+      ),
+      loaded: undefined,
+      users: 0,
+      retiring: undefined,
+      onIdle: undefined,
+    };
+    handle.ready.catch(() => {}); // failures reach the requests that wait; none may be waiting
+    this.handles.set(entry.name, handle);
+    return handle;
+  }
+
+  /** Takes no new requests, waits for the current ones, then disposes. Shared by all callers. */
+  private retire(handle: ModelHandle): Promise<void> {
+    handle.retiring ??= (async () => {
+      if (handle.users > 0) await new Promise<void>((resolve) => (handle.onIdle = resolve));
+      try {
+        const loaded = await handle.ready.catch(() => undefined);
+        await loaded?.dispose();
+        if (loaded) this.log("info", "model unloaded", { model: handle.name });
+      } finally {
+        handle.loaded = undefined;
+        if (this.handles.get(handle.name) === handle) this.handles.delete(handle.name);
+      }
+    })();
+    return handle.retiring;
+  }
+
+  /** Rewrites a failure while the caller's signal or close() aborted into the documented errors. */
+  private async guard<T>(promise: Promise<T>, callerSignal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      if (callerSignal?.aborted) throw new GenerationAbortedError(callerSignal.reason);
+      if (this.closing.signal.aborted) throw new EngineClosedError();
+      if (error instanceof EngineError) throw error;
+      throw new EngineError((error as Error)?.message ?? String(error), { cause: error });
+    }
+  }
+
+  private track<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closing.signal.aborted) return Promise.reject(new EngineClosedError());
+    const promise = run();
+    this.inflight.add(promise);
+    void promise.then(
+      () => this.inflight.delete(promise),
+      () => this.inflight.delete(promise),
+    );
+    return promise;
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts; the promise itself runs on. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function toEngineLevel(level: LlamaLogLevel): "debug" | "info" | "warn" | "error" {
+  switch (level) {
+    case LlamaLogLevel.fatal:
+    case LlamaLogLevel.error:
+      return "error";
+    case LlamaLogLevel.warn:
+      return "warn";
+    case LlamaLogLevel.info:
+      return "info";
+    default:
+      return "debug";
+  }
+}

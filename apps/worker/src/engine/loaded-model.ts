@@ -1,0 +1,84 @@
+import { LlamaChat, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+import type { CatalogEntry } from "../catalog/catalog.ts";
+import { chatWrapperFor } from "./chat-wrapper.ts";
+import type { LoadSettings } from "./load-options.ts";
+import { SlotPool } from "./slot-pool.ts";
+import { probeSampledTokens } from "./token-probe.ts";
+
+/** One sequence of the model's context, with the chat that generates on it. */
+export interface Slot {
+  readonly index: number;
+  readonly sequence: LlamaContextSequence;
+  readonly chat: LlamaChat;
+  /** set by the request running on this slot: called for every sampled token */
+  onToken: (() => void) | undefined;
+}
+
+/**
+ * A model in memory: one context with `sequences` sequences, each a slot. Concurrent requests
+ * run on different sequences of the one context, which node-llama-cpp batches together.
+ * Sequences live as long as the context, so a follow-up request reuses its cached prefix.
+ */
+export class LoadedModel {
+  private disposed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly settings: LoadSettings,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly slots: readonly Slot[],
+    readonly pool: SlotPool<Slot>,
+    readonly chatWrapperName: string,
+  ) {}
+
+  static async load(llama: Llama, entry: CatalogEntry, settings: LoadSettings, sequences: number): Promise<LoadedModel> {
+    const model = await llama.loadModel({
+      modelPath: entry.path,
+      ...(settings.useMmap !== undefined && { useMmap: settings.useMmap }),
+      ...(settings.gpuLayers !== undefined && { gpuLayers: settings.gpuLayers }),
+    });
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({
+        sequences,
+        contextSize: settings.contextSize,
+        threads: settings.threads,
+        ...(settings.batchSize !== undefined && { batchSize: settings.batchSize }),
+      });
+    } catch (error) {
+      await model.dispose().catch(() => {});
+      throw error;
+    }
+    const chatWrapper = chatWrapperFor(model, entry.hasChatTemplate);
+    const slots = Array.from({ length: sequences }, (_, index) => {
+      const sequence = context.getSequence();
+      const slot: Slot = { index, sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), onToken: undefined };
+      probeSampledTokens(sequence, () => slot.onToken?.());
+      return slot;
+    });
+    return new LoadedModel(entry.name, settings, model, context, slots, new SlotPool(slots), chatWrapper.wrapperName);
+  }
+
+  /** per-sequence context size after the library's rounding */
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  /** Frees the context and the model. Safe to call twice; every step runs even if one fails. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const errors: unknown[] = [];
+    for (const slot of this.slots) {
+      try {
+        slot.chat.dispose({ disposeSequence: true });
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    await this.context.dispose().catch((error: unknown) => errors.push(error));
+    await this.model.dispose().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw new AggregateError(errors, `disposing ${this.name} failed`);
+  }
+}
