@@ -6,4 +6,5 @@ COPY . .
 RUN pnpm install --frozen-lockfile
 ENV CARAVAN_HOST=0.0.0.0:11434 TURBO_TELEMETRY_DISABLED=1
 EXPOSE 11434
-CMD ["pnpm", "start:gateway"]
+# node directly (not through pnpm) so that SIGTERM reaches caravan and shutdown drains
+CMD ["node", "--import", "tsx", "apps/gateway/src/main.ts"]

@@ -6,4 +6,5 @@ COPY . .
 RUN pnpm install --frozen-lockfile
 ENV CARAVAN_MODELS=/models TURBO_TELEMETRY_DISABLED=1
 VOLUME /models
-CMD ["pnpm", "start:worker"]
+# node directly (not through pnpm) so that SIGTERM reaches caravan and shutdown drains
+CMD ["node", "--import", "tsx", "apps/worker/src/main.ts"]

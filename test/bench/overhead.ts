@@ -3,19 +3,21 @@
  * greedy, 256 tokens): (a) node-llama-cpp called directly, (b) caravan in one process,
  * (c) caravan over Redis with gateway and worker in separate processes.
  * TTFT = request start → first non-empty text at the client; decode tok/s = tokens after the
- * first / time from first to last text. Median of RUNS runs after one warm-up each.
+ * first / time from first to last text. Median and p95 of RUNS runs after one warm-up, the
+ * three paths taking turns.
  *
- *   pnpm bench:overhead            (RUNS=9 by default; results in bench-results/overhead.json)
+ *   pnpm bench:overhead            (RUNS=15 by default; results in bench-results/overhead.json)
  */
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { getLlama, LlamaChatSession } from "node-llama-cpp";
+import { getLlama, LlamaChat } from "node-llama-cpp";
+import { PlainChatWrapper, toChatHistory } from "@caravan/worker";
 import { startRedisCluster, startSingleProcess, type Deployment } from "../harness/cluster.ts";
 import { ndjsonLines, postJson } from "../harness/ndjson.ts";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
 
-const RUNS = Number(process.env.RUNS ?? 9);
+const RUNS = Number(process.env.RUNS ?? 15);
 const TOKENS = 256;
 const PROMPT = "Once upon a time";
 
@@ -26,83 +28,91 @@ interface Sample {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1]!;
 const summarize = (samples: Sample[]) => ({
   ttft_ms_p50: median(samples.map((s) => s.ttftMs)),
+  ttft_ms_p95: p95(samples.map((s) => s.ttftMs)),
   decode_tps_p50: median(samples.map((s) => s.decodeTps)),
   tokens: samples[0]!.tokens,
   runs: samples.length,
 });
 
-async function direct(): Promise<Sample[]> {
+/** node-llama-cpp called directly, with the same chat format and sequence reuse as caravan's engine. */
+async function openDirect() {
   const llama = await getLlama({ gpu: false, maxThreads: 1 });
   const model = await llama.loadModel({ modelPath: path.join(MODELS_DIR, "stories260K.gguf") });
   const context = await model.createContext({ contextSize: 2048, threads: 1 });
-  const samples: Sample[] = [];
-  for (let run = 0; run <= RUNS; run++) {
-    const sequence = context.getSequence();
-    const session = new LlamaChatSession({ contextSequence: sequence });
-    const start = performance.now();
-    let first = 0;
-    let last = 0;
-    let tokens = 0;
-    await session.prompt(PROMPT, {
-      temperature: 0,
-      maxTokens: TOKENS,
-      onToken: () => {
-        const now = performance.now();
-        if (tokens === 0) first = now;
-        last = now;
-        tokens++;
-      },
-    });
-    session.dispose();
-    sequence.dispose();
-    if (run > 0) samples.push({ ttftMs: first - start, decodeTps: (tokens - 1) / ((last - first) / 1000), tokens });
-  }
-  await context.dispose();
-  await model.dispose();
-  await llama.dispose();
-  return samples;
+  const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: new PlainChatWrapper() });
+  const history = toChatHistory([{ role: "user", content: PROMPT }]);
+  return {
+    async run(): Promise<Sample> {
+      const start = performance.now();
+      let first = 0;
+      let last = 0;
+      let tokens = 0;
+      await chat.generateResponse(history, {
+        temperature: 0,
+        maxTokens: TOKENS,
+        onTextChunk: () => {
+          const now = performance.now();
+          if (first === 0) first = now;
+          last = now;
+        },
+        onToken: (chunk) => void (tokens += chunk.length),
+      });
+      return { ttftMs: first - start, decodeTps: (tokens - 1) / ((last - first) / 1000), tokens };
+    },
+    async close() {
+      chat.dispose();
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    },
+  };
 }
 
-async function throughCaravan(deployment: Deployment): Promise<Sample[]> {
-  const url = deployment.gatewayUrls[0]!;
-  const samples: Sample[] = [];
-  for (let run = 0; run <= RUNS; run++) {
-    const start = performance.now();
-    const response = await postJson(`${url}/api/chat`, { model: "stories260K", messages: [{ role: "user", content: PROMPT }], options: { temperature: 0, num_predict: TOKENS } });
-    let first = 0;
-    let last = 0;
-    let evalCount = 0;
-    for await (const line of ndjsonLines(response)) {
-      const now = performance.now();
-      if ((line.message as { content: string }).content) {
-        if (first === 0) first = now;
-        last = now;
-      }
-      if (line.done) evalCount = line.eval_count as number;
+/** One streamed request through a caravan gateway, timed at the client. */
+async function throughCaravan(deployment: Deployment): Promise<Sample> {
+  const start = performance.now();
+  const response = await postJson(`${deployment.gatewayUrls[0]}/api/chat`, { model: "stories260K", messages: [{ role: "user", content: PROMPT }], options: { temperature: 0, num_predict: TOKENS } });
+  let first = 0;
+  let last = 0;
+  let evalCount = 0;
+  for await (const line of ndjsonLines(response)) {
+    const now = performance.now();
+    if ((line.message as { content: string }).content) {
+      if (first === 0) first = now;
+      last = now;
     }
-    if (run > 0) samples.push({ ttftMs: first - start, decodeTps: (evalCount - 1) / ((last - first) / 1000), tokens: evalCount });
+    if (line.done) evalCount = line.eval_count as number;
   }
-  return samples;
+  return { ttftMs: first - start, decodeTps: (evalCount - 1) / ((last - first) / 1000), tokens: evalCount };
 }
 
-const results: Record<string, ReturnType<typeof summarize>> = {};
-results.direct = summarize(await direct());
-const single = await startSingleProcess({ CARAVAN_LOG_LEVEL: "warn" });
+// All three stay up for the whole run and take turns, so that the machine's noise (2 shared
+// cores) falls on each path alike; only the path being measured is busy at any moment.
+const direct = await openDirect();
+const single = await startSingleProcess();
+const cluster = await startRedisCluster({ gateways: 1, workers: 1 });
+const paths: Record<string, () => Promise<Sample>> = {
+  direct: () => direct.run(),
+  in_process: () => throughCaravan(single),
+  redis: () => throughCaravan(cluster),
+};
+const samples: Record<string, Sample[]> = { direct: [], in_process: [], redis: [] };
 try {
-  results.in_process = summarize(await throughCaravan(single));
+  for (let run = 0; run <= RUNS; run++) {
+    for (const [name, measure] of Object.entries(paths)) {
+      const sample = await measure();
+      if (run > 0) samples[name]!.push(sample); // run 0 warms up (model load, JIT)
+    }
+  }
 } finally {
-  await single.stop();
+  await Promise.allSettled([direct.close(), single.stop(), cluster.stop()]);
 }
-const cluster = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_LOG_LEVEL: "warn" } });
-try {
-  results.redis = summarize(await throughCaravan(cluster));
-} finally {
-  await cluster.stop();
-}
+const results = Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, summarize(list)]));
 
-const base = results.direct;
+const base = results.direct!;
 const ratios = Object.fromEntries(
   Object.entries(results).map(([name, r]) => [name, { ttft_ratio: +(r.ttft_ms_p50 / base.ttft_ms_p50).toFixed(2), decode_ratio: +(r.decode_tps_p50 / base.decode_tps_p50).toFixed(2) }]),
 );
@@ -111,9 +121,9 @@ const report = { command: "pnpm bench:overhead", runs: RUNS, tokens: TOKENS, pro
 await fs.mkdir(path.join(ROOT, "bench-results"), { recursive: true });
 await fs.writeFile(path.join(ROOT, "bench-results/overhead.json"), `${JSON.stringify(report, null, 2)}\n`);
 
-console.log(`| path | TTFT p50 (ms) | decode tok/s p50 | TTFT ÷ direct | decode ÷ direct |`);
-console.log(`| --- | ---: | ---: | ---: | ---: |`);
+console.log(`| path | TTFT p50 (ms) | TTFT p95 (ms) | decode tok/s p50 | TTFT ÷ direct | decode ÷ direct |`);
+console.log(`| --- | ---: | ---: | ---: | ---: | ---: |`);
 for (const [name, r] of Object.entries(results)) {
-  console.log(`| ${name} | ${r.ttft_ms_p50.toFixed(2)} | ${r.decode_tps_p50.toFixed(0)} | ${ratios[name]!.ttft_ratio} | ${ratios[name]!.decode_ratio} |`);
+  console.log(`| ${name} | ${r.ttft_ms_p50.toFixed(2)} | ${r.ttft_ms_p95.toFixed(2)} | ${r.decode_tps_p50.toFixed(0)} | ${ratios[name]!.ttft_ratio} | ${ratios[name]!.decode_ratio} |`);
 }
 console.log(JSON.stringify(machine));

@@ -32,7 +32,7 @@ export interface CaravanProcess {
 export async function startCaravan(kind: keyof typeof ENTRY, env: Record<string, string>, readyMsg?: string): Promise<CaravanProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY[kind]], {
     cwd: ROOT,
-    env: { ...process.env, CARAVAN_LOG_LEVEL: "debug", ...env },
+    env: { ...process.env, CARAVAN_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: LogLine[] = [];

@@ -2,5 +2,5 @@ export { startWorker, type RunningWorker, HEARTBEAT_MS } from "./worker.ts";
 export { loadWorkerConfig, defaultThreads, type WorkerConfig } from "./config.ts";
 export { createLogger } from "./logger.ts";
 export { onShutdown } from "./shutdown.ts";
-export { LlamaEngine } from "./engine/index.ts";
+export { LlamaEngine, PlainChatWrapper, toChatHistory } from "./engine/index.ts";
 export { scanModels, findModel, type CatalogEntry } from "./catalog/index.ts";

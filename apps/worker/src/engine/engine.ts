@@ -61,6 +61,8 @@ export class LlamaEngine {
       gpu: config.gpu,
       // Caps every context's threads: the library's default of 4 collapses to 1–3 tok/s on 2 cores.
       maxThreads: config.threads,
+      // A server never compiles llama.cpp at run time: without a prebuilt binary for the GPU it falls back.
+      build: "never",
       logLevel: LlamaLogLevel.warn,
       logger: (level, message) => log(toEngineLevel(level), message.trim(), { source: "llama.cpp" }),
     });
