@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ChatMessage, DoneReason, Format, Logprob, Think, Tool, ToolCall } from "./ollama/chat.ts";
+import { ChatMessage, DoneReason, Format, GenerationMetrics, Logprob, Think, Tool, ToolCall } from "./ollama/chat.ts";
 import { ModelOptions } from "./ollama/options.ts";
 import { ListedModel } from "./ollama/tags.ts";
 
@@ -47,13 +47,7 @@ export const ChunkMessage = z.object({
 export type ChunkMessage = z.infer<typeof ChunkMessage>;
 
 /** Worker-side timings, nanoseconds. total_duration is the gateway's to measure. */
-export const WorkerMetrics = z.object({
-  load_duration: z.number().int(),
-  prompt_eval_count: z.number().int(),
-  prompt_eval_duration: z.number().int(),
-  eval_count: z.number().int(),
-  eval_duration: z.number().int(),
-});
+export const WorkerMetrics = GenerationMetrics.omit({ total_duration: true });
 export type WorkerMetrics = z.infer<typeof WorkerMetrics>;
 
 export const DoneMessage = z.object({
