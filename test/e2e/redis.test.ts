@@ -8,7 +8,8 @@ chatSuite("caravan over Redis (start:gateway + start:worker)", () => startRedisC
 describe("two gateways and two workers on one Redis", () => {
   let cluster: Awaited<ReturnType<typeof startRedisCluster>>;
   beforeAll(async () => {
-    cluster = await startRedisCluster({ gateways: 2, workers: 2, env: { CARAVAN_NUM_PARALLEL: "2" } });
+    // No backlog allowance: a request that finds no free sequence makes a second copy load.
+    cluster = await startRedisCluster({ gateways: 2, workers: 2, env: { CARAVAN_NUM_PARALLEL: "2", CARAVAN_SPILL_BACKLOG: "0" } });
   });
   afterAll(async () => cluster?.stop());
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { WIRE_VERSION, type JobEvent, type JobMessage } from "@caravan/protocol";
+import { WIRE_VERSION, type JobEvent, type JobMessage, type WorkerState } from "@caravan/protocol";
 import { InMemoryTransport, RedisGatewayTransport, RedisWorkerTransport, type GatewayTransport, type JobHandler, type WorkerTransport } from "@caravan/transport";
 import { startRedis, type TestRedis } from "../harness/redis.ts";
 
@@ -14,6 +14,22 @@ interface Pair {
   worker: WorkerTransport;
   close(): Promise<void>;
 }
+
+const STATE: WorkerState = {
+  v: WIRE_VERSION,
+  worker_id: "w1",
+  models: [],
+  num_parallel: 2,
+  busy: 0,
+  started_at: 1,
+  draining: false,
+  loaded: [],
+  max_loaded_models: 3,
+  memory_budget_bytes: 1000,
+  memory_used_bytes: 0,
+  engine: "scripted",
+  gpu: false,
+};
 
 const job = (model = "m:latest"): JobMessage => ({ v: WIRE_VERSION, type: "job", id: randomUUID(), model, messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
 
@@ -51,7 +67,8 @@ function contract(name: string, makePair: () => Promise<Pair>) {
 
     beforeAll(async () => {
       pair = await makePair();
-      await pair.worker.serve(["m:latest"], handler, 2);
+      await pair.worker.serve("m:latest", handler, 2);
+      await pair.worker.onCommand(async (command) => (command.type === "load" ? { ok: true, load_duration: 7 } : { ok: false, code: "no_room", message: command.model }));
     });
     afterAll(async () => pair?.close());
 
@@ -93,10 +110,40 @@ function contract(name: string, makePair: () => Promise<Pair>) {
     });
 
     it("shows the worker's advertised state to the gateway", async () => {
-      await pair.worker.advertise({ v: WIRE_VERSION, worker_id: "w1", models: [], num_parallel: 2, busy: 0, started_at: 1 });
+      await pair.worker.advertise(STATE);
       await new Promise((r) => setTimeout(r, 1100)); // past the gateway's 1 s cache
-      const states = await pair.gateway.workers();
-      expect(states).toEqual([{ v: WIRE_VERSION, worker_id: "w1", models: [], num_parallel: 2, busy: 0, started_at: 1 }]);
+      expect(await pair.gateway.workers()).toEqual([STATE]);
+    });
+
+    it("carries a command to the worker and its reply back", async () => {
+      const load = await pair.gateway.command("w1", { v: WIRE_VERSION, type: "load", id: randomUUID(), model: "m:latest", options: {} }, 5000);
+      expect(load).toMatchObject({ type: "reply", ok: true, load_duration: 7, worker_id: "w1" });
+      const unload = await pair.gateway.command("w1", { v: WIRE_VERSION, type: "unload", id: randomUUID(), model: "x:latest" }, 5000);
+      expect(unload).toMatchObject({ ok: false, code: "no_room", message: "x:latest" });
+    });
+
+    it("admits up to the bounds, per model and in all, and reports the oldest wait", async () => {
+      const limits = { perModel: 2, total: 3, staleAfterMs: 60_000 };
+      expect(await pair.gateway.admit("a", "1", limits)).toEqual({ ok: true });
+      expect(await pair.gateway.admit("a", "1", limits)).toEqual({ ok: true }); // idempotent
+      expect(await pair.gateway.admit("a", "2", limits)).toEqual({ ok: true });
+      expect(await pair.gateway.admit("a", "3", limits)).toEqual({ ok: false, full: "model" });
+      expect(await pair.gateway.admit("b", "4", limits)).toEqual({ ok: true });
+      expect(await pair.gateway.admit("c", "5", limits)).toEqual({ ok: false, full: "total" });
+      const stats = await pair.gateway.queueStats();
+      expect(stats.map((s) => [s.model, s.waiting]).sort()).toEqual([["a", 2], ["b", 1]]);
+      expect(Date.now() - stats[0]!.oldestAdmittedAt).toBeLessThan(5000);
+      for (const [model, id] of [["a", "1"], ["a", "2"], ["b", "4"]] as const) await pair.gateway.leave(model, id);
+      expect(await pair.gateway.queueStats()).toEqual([]);
+      expect(await pair.gateway.admit("c", "5", limits)).toEqual({ ok: true });
+      await pair.gateway.leave("c", "5");
+    });
+
+    it("grants a placement claim to one caller until it expires", async () => {
+      expect(await pair.gateway.claim("m", 200)).toBe(true);
+      expect(await pair.gateway.claim("m", 200)).toBe(false);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await pair.gateway.claim("m", 200)).toBe(true);
     });
   });
 }

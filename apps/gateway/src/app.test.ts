@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { WIRE_VERSION } from "@caravan/protocol";
 import { InMemoryTransport } from "@caravan/transport";
 import { createApp } from "./app.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
 
 /**
  * The gateway in process (no port): every client mistake gets a 4xx `{"error"}` that names it,
@@ -16,6 +17,13 @@ await transport.advertise({
   num_parallel: 1,
   busy: 0,
   started_at: Date.now(),
+  draining: false,
+  loaded: [],
+  max_loaded_models: 3,
+  memory_budget_bytes: 1e9,
+  memory_used_bytes: 0,
+  engine: "none",
+  gpu: false,
   models: [
     {
       name: "stories260k:latest",
@@ -27,7 +35,9 @@ await transport.advertise({
     },
   ],
 });
-const app = createApp({ transport, log: pino({ level: "silent" }), version: "9.9.9" });
+const log = pino({ level: "silent" });
+const dispatcher = new Dispatcher({ transport, log, maxQueue: 4, maxQueuePerModel: 4, queueTimeoutMs: 1000, spillBacklog: 4 });
+const app = createApp({ transport, dispatcher, log, version: "9.9.9" });
 
 const post = (body: string | undefined, path = "/api/chat") =>
   app.request(path, { method: "POST", body, headers: body === undefined ? {} : { "content-type": "application/json" } });

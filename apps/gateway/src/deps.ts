@@ -1,9 +1,11 @@
 import type { GatewayTransport } from "@caravan/transport";
 import type { Logger } from "pino";
+import type { Dispatcher } from "./dispatch/dispatcher.ts";
 
 /** What the HTTP layer needs from the rest of the gateway. */
 export interface GatewayDeps {
   transport: GatewayTransport;
+  dispatcher: Dispatcher;
   log: Logger;
   version: string;
 }

@@ -10,7 +10,7 @@ try {
   const config = loadGatewayConfig();
   if (!config.redisUrl) throw new ConfigError("invalid configuration: REDIS_URL: required for a separate gateway process (use `pnpm start` for one process without Redis)");
   const transport = new RedisGatewayTransport({ url: config.redisUrl, prefix: config.redisPrefix });
-  const gateway = await startGateway({ hostname: config.hostname, port: config.port, transport, log });
+  const gateway = await startGateway({ config, transport, log });
   onShutdown(log, () => closeAll([() => gateway.close(), () => transport.close()]));
 } catch (error) {
   if (error instanceof ConfigError) {

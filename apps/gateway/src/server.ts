@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import type { GatewayTransport } from "@caravan/transport";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
+import type { GatewayConfig } from "./config.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { CARAVAN_VERSION } from "./version.ts";
 
 /** How long shutdown waits for running requests before cutting them off. */
@@ -17,8 +19,24 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: { hostname: string; port: number; transport: GatewayTransport; log: Logger }): Promise<RunningGateway> {
-  const app = createApp({ transport: options.transport, log: options.log, version: CARAVAN_VERSION });
+export interface GatewayOptions {
+  config: GatewayConfig;
+  transport: GatewayTransport;
+  log: Logger;
+}
+
+export async function startGateway({ config, transport, log }: GatewayOptions): Promise<RunningGateway> {
+  const dispatcher = new Dispatcher({
+    transport,
+    log,
+    maxQueue: config.maxQueue,
+    maxQueuePerModel: config.maxQueuePerModel,
+    queueTimeoutMs: config.queueTimeoutMs,
+    spillBacklog: config.spillBacklog,
+  });
+  dispatcher.start();
+  const app = createApp({ transport, dispatcher, log, version: CARAVAN_VERSION });
+  const options = { hostname: config.hostname, port: config.port, log };
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.hostname, port: options.port }, () => resolve(s));
     s.once("error", reject);
@@ -38,6 +56,7 @@ export async function startGateway(options: { hostname: string; port: number; tr
         const force = setTimeout(() => http.closeAllConnections(), DRAIN_TIMEOUT_MS);
         http.close(() => {
           clearTimeout(force);
+          dispatcher.close();
           resolve();
         });
         http.closeIdleConnections();

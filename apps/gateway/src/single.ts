@@ -15,7 +15,7 @@ try {
   if (gatewayConfig.redisUrl) log.warn("REDIS_URL is set but `pnpm start` runs in one process without Redis; use start:gateway and start:worker for Redis");
   const transport = new InMemoryTransport();
   const worker = await startWorker(workerConfig, transport, log);
-  const gateway = await startGateway({ hostname: gatewayConfig.hostname, port: gatewayConfig.port, transport, log });
+  const gateway = await startGateway({ config: gatewayConfig, transport, log });
   onShutdown(log, () => closeAll([() => gateway.close(), () => worker.close()]));
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -1,7 +1,8 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { envInt, envKeepAlive, envString, parseEnv } from "@caravan/protocol";
+import { ConfigError, envInt, envKeepAlive, envString, parseEnv } from "@caravan/protocol";
+import { parseByteSize } from "./residency/memory.ts";
 
 /**
  * CPU threads per context. On CPU, node-llama-cpp's default (4 on a 2-core machine) makes
@@ -21,6 +22,8 @@ const WorkerEnv = z.object({
   CARAVAN_WORKER_ID: envString(),
   REDIS_URL: envString(),
   CARAVAN_REDIS_PREFIX: envString(),
+  CARAVAN_MAX_LOADED_MODELS: envInt(1, 3),
+  CARAVAN_MEMORY_BUDGET: envString(),
 });
 
 export interface WorkerConfig {
@@ -35,6 +38,10 @@ export interface WorkerConfig {
   workerId: string;
   redisUrl: string | undefined;
   redisPrefix: string;
+  /** most models loaded at once */
+  maxLoadedModels: number;
+  /** bytes models may use; undefined = derived from the machine at start */
+  memoryBudgetBytes: number | undefined;
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
@@ -49,5 +56,15 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     workerId: parsed.CARAVAN_WORKER_ID ?? `${os.hostname()}-${process.pid}`,
     redisUrl: parsed.REDIS_URL,
     redisPrefix: parsed.CARAVAN_REDIS_PREFIX ?? "caravan",
+    maxLoadedModels: parsed.CARAVAN_MAX_LOADED_MODELS,
+    memoryBudgetBytes: parsed.CARAVAN_MEMORY_BUDGET === undefined ? undefined : parseBudget(parsed.CARAVAN_MEMORY_BUDGET),
   };
+}
+
+function parseBudget(raw: string): number {
+  try {
+    return parseByteSize(raw);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: CARAVAN_MEMORY_BUDGET: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

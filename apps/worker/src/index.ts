@@ -1,4 +1,5 @@
 export { startWorker, type RunningWorker, HEARTBEAT_MS } from "./worker.ts";
+export { Residency } from "./residency/index.ts";
 export { loadWorkerConfig, defaultThreads, type WorkerConfig } from "./config.ts";
 export { createLogger } from "./logger.ts";
 export { onShutdown } from "./shutdown.ts";

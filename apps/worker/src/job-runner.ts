@@ -4,26 +4,35 @@ import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
 import { GenerationAbortedError, type LlamaEngine } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
+import type { Residency } from "./residency/index.ts";
 
 export interface JobRunnerDeps {
   engine: LlamaEngine;
+  residency: Residency;
   /** the current models on disk */
-  catalog: () => Promise<CatalogEntry[]>;
+  catalog: () => CatalogEntry[];
   workerId: string;
   log: Logger;
 }
 
-const ZERO_METRICS = { load_duration: 0, prompt_eval_count: 0, prompt_eval_duration: 0, eval_count: 0, eval_duration: 0 };
-
 /**
- * Runs one job on the engine and reports it through the transport: chunks as text appears,
- * then exactly one `done` or `error`. Every failure becomes an error event, never a throw.
+ * Runs one job and reports it through the transport: `started` at once (the gateway then knows
+ * which worker holds it), chunks as text appears, then exactly one `done` or `error`. The job
+ * holds a residency reference while it runs, so its model is never evicted under it and its
+ * keep_alive timer starts only when the last such job ends. Every failure becomes an error
+ * event, never a throw.
  */
 export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps): Promise<void> {
-  const { engine, workerId, log } = deps;
-  const entry = findModel(await deps.catalog(), job.model);
+  const { engine, residency, workerId, log } = deps;
+  await ctx.emit({ type: "started", worker_id: workerId });
+  const entry = findModel(deps.catalog(), job.model);
   if (!entry) {
     await ctx.emit({ type: "error", code: "model_not_found", message: `model '${job.model}' not found` });
+    return;
+  }
+  if (job.messages.length === 0) {
+    // Loads and unloads travel as commands, never as jobs.
+    await ctx.emit({ type: "error", code: "bad_request", message: "a job needs at least one message" });
     return;
   }
   if (ctx.signal.aborted) {
@@ -31,35 +40,24 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     return;
   }
 
+  const batcher = new ChunkBatcher((content) => ctx.emit({ type: "chunk", content }));
+  let lease: Awaited<ReturnType<Residency["acquire"]>> | undefined;
   try {
-    // An empty conversation asks only to load the model, or with keep_alive 0 to unload it.
-    if (job.messages.length === 0) {
-      if (job.keep_alive_ms === 0) {
-        await engine.unload(entry.name);
-        await ctx.emit({ type: "done", done_reason: "unload", metrics: ZERO_METRICS, worker_id: workerId });
-      } else {
-        const { loadDurationNs } = await engine.ensureLoaded(entry, job.options);
-        await ctx.emit({ type: "done", done_reason: "load", metrics: { ...ZERO_METRICS, load_duration: loadDurationNs }, worker_id: workerId });
-      }
-      return;
-    }
-
-    const batcher = new ChunkBatcher((content) => ctx.emit({ type: "chunk", content }));
-    try {
-      const result = await engine.generate({
-        entry,
-        messages: job.messages,
-        options: job.options,
-        signal: ctx.signal,
-        onText: (text) => batcher.push(text),
-      });
-      await batcher.drain();
-      log.info({ job: job.id, model: entry.name, done_reason: result.doneReason, ...result.metrics }, "job finished");
-      await ctx.emit({ type: "done", done_reason: result.doneReason, metrics: result.metrics, worker_id: workerId });
-    } finally {
-      await batcher.drain();
-    }
+    lease = await residency.acquire(entry.name, { keepAliveMs: job.keep_alive_ms, options: job.options });
+    const result = await engine.generate({
+      entry,
+      messages: job.messages,
+      options: job.options,
+      signal: ctx.signal,
+      onText: (text) => batcher.push(text),
+    });
+    await batcher.drain();
+    // A load residency did for this job, plus any reload the engine did for new load options.
+    const metrics = { ...result.metrics, load_duration: result.metrics.load_duration + lease.loadDurationNs };
+    log.info({ job: job.id, model: entry.name, done_reason: result.doneReason, ...metrics }, "job finished");
+    await ctx.emit({ type: "done", done_reason: result.doneReason, metrics, worker_id: workerId });
   } catch (error) {
+    await batcher.drain();
     if (error instanceof GenerationAbortedError || ctx.signal.aborted) {
       // Logged with what had been generated, so a stop is visible on the worker's side.
       const partial = error instanceof GenerationAbortedError ? error.partial : undefined;
@@ -69,5 +67,7 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     }
     log.error({ job: job.id, model: entry.name, err: error }, "generation failed");
     await ctx.emit({ type: "error", code: "engine_error", message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    lease?.release();
   }
 }

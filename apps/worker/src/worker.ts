@@ -1,27 +1,31 @@
-import { WIRE_VERSION, type WorkerState } from "@caravan/protocol";
-import { closeAll, type WorkerTransport } from "@caravan/transport";
+import os from "node:os";
+import { WIRE_VERSION, type WorkerCommand, type WorkerState } from "@caravan/protocol";
+import { closeAll, type CommandHandler, type JobHandler, type WorkerTransport } from "@caravan/transport";
 import type { Logger } from "pino";
-import { scanModels, type CatalogEntry } from "./catalog/index.ts";
+import { findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
 import { LlamaEngine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
+import { defaultMemoryBudget, estimateModelBytes, NoRoomError, Residency, ResidencyClosedError, systemClock } from "./residency/index.ts";
 
-/** How often a worker rescans its models folder and re-advertises its state. */
-export const HEARTBEAT_MS = 5000;
+/** How often a worker rescans its models folder and re-advertises its state (its heartbeat). */
+export const HEARTBEAT_MS = 2000;
 
 export interface RunningWorker {
   readonly workerId: string;
   readonly engine: LlamaEngine;
+  readonly residency: Residency;
   /** jobs running now */
   busy(): number;
-  /** stops taking jobs, lets running ones finish, then frees the engine; idempotent */
+  /** stops taking jobs, lets running ones finish, unloads, then frees the engine; idempotent */
   close(): Promise<void>;
 }
 
 /**
- * A worker: the engine, the models folder, and a transport to take jobs from. It serves every
- * model in its folder, rescans the folder on each heartbeat so that new files are picked up,
- * and advertises its state so gateways can list what the cluster serves.
+ * A worker: the engine, its residency (what is loaded, keep_alive timers, eviction), the models
+ * folder, and a transport. It takes jobs for a model only while that model is loaded here, so
+ * requests wait in the shared queue for a warm copy; gateways tell it what to load. Its state
+ * goes out on every change and on a heartbeat, which also picks up new files in the folder.
  */
 export async function startWorker(config: WorkerConfig, transport: WorkerTransport, log: Logger): Promise<RunningWorker> {
   const engine = await LlamaEngine.create({
@@ -31,41 +35,103 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     defaultNumCtx: config.contextLength,
     log: (level, msg, fields) => log[level]({ ...fields }, msg),
   });
+  const device = await engine.device();
+  const memoryBudgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget({ total: os.totalmem(), free: os.freemem() }, device.vram);
   const startedAt = Date.now();
   let entries: CatalogEntry[] = [];
   let busy = 0;
+  let draining = false;
 
-  const rescan = async (): Promise<CatalogEntry[]> => {
-    entries = await scanModels(config.modelsDir, (msg) => log.warn(msg));
-    return entries;
+  const entryFor = (model: string): CatalogEntry => {
+    const entry = findModel(entries, model);
+    if (!entry) throw new Error(`model '${model}' not found`);
+    return entry;
   };
 
-  const handler = async (...[job, ctx]: Parameters<Parameters<WorkerTransport["serve"]>[1]>) => {
+  const residency: Residency = new Residency(
+    { maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, defaultKeepAliveMs: config.keepAliveMs },
+    {
+      load: async (model, options) => {
+        const entry = entryFor(model);
+        const { loadDurationNs, contextSize } = await engine.ensureLoaded(entry, options);
+        return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: estimateModelBytes(entry, contextSize, config.numParallel) };
+      },
+      unload: (model) => engine.unload(model),
+      estimateBytes: (model, options) => {
+        const entry = entryFor(model);
+        return estimateModelBytes(entry, engine.contextSizeFor(entry, options), config.numParallel);
+      },
+      clock: systemClock,
+      onChange: () => void sync().catch((error: unknown) => log.warn({ err: error }, "state sync failed")),
+      log: (level, msg, fields) => log[level]({ ...fields }, msg),
+    },
+  );
+
+  const handler: JobHandler = async (job, ctx) => {
     busy++;
     try {
-      await runJob(job, ctx, { engine, workerId: config.workerId, log, catalog: async () => entries });
+      await runJob(job, ctx, { engine, residency, workerId: config.workerId, log, catalog: () => entries });
     } finally {
       busy--;
     }
   };
 
-  const heartbeat = async () => {
-    await rescan();
-    await transport.serve(entries.map((entry) => entry.name), handler, config.numParallel);
-    const state: WorkerState = {
-      v: WIRE_VERSION,
-      worker_id: config.workerId,
-      models: entries.map((entry) => entry.listed),
-      num_parallel: config.numParallel,
-      busy,
-      started_at: startedAt,
-    };
-    await transport.advertise(state);
+  const onCommand: CommandHandler = async (command: WorkerCommand) => {
+    if (draining) return { ok: false, code: "draining", message: "worker is shutting down" };
+    if (!findModel(entries, command.model)) return { ok: false, code: "model_not_found", message: `model '${command.model}' not found` };
+    try {
+      if (command.type === "unload") {
+        await residency.unload(command.model);
+        return { ok: true };
+      }
+      const { loadDurationNs } = await residency.load(command.model, { keepAliveMs: command.keep_alive_ms, options: command.options });
+      return { ok: true, load_duration: loadDurationNs };
+    } catch (error) {
+      if (error instanceof NoRoomError) return { ok: false, code: "no_room", message: error.message };
+      if (error instanceof ResidencyClosedError) return { ok: false, code: "draining", message: error.message };
+      return { ok: false, code: "engine_error", message: error instanceof Error ? error.message : String(error) };
+    }
   };
 
+  const state = (): WorkerState => ({
+    v: WIRE_VERSION,
+    worker_id: config.workerId,
+    models: entries.map((entry) => entry.listed),
+    num_parallel: config.numParallel,
+    busy,
+    started_at: startedAt,
+    draining,
+    loaded: residency.snapshot(),
+    max_loaded_models: config.maxLoadedModels,
+    memory_budget_bytes: memoryBudgetBytes,
+    memory_used_bytes: residency.usedBytes(),
+    engine: "llama",
+    gpu: device.gpu,
+  });
+
+  // Consume exactly the queues of the models loaded here, then tell the gateways.
+  const sync = async () => {
+    if (!draining) {
+      for (const entry of entries) {
+        if (residency.isLoaded(entry.name)) await transport.serve(entry.name, handler, config.numParallel);
+        else await transport.stopServing(entry.name);
+      }
+    }
+    await transport.advertise(state());
+  };
+
+  const heartbeat = async () => {
+    entries = await scanModels(config.modelsDir, (msg) => log.warn(msg));
+    await sync();
+  };
+
+  await transport.onCommand(onCommand);
   await heartbeat();
   if (entries.length === 0) log.warn({ modelsDir: config.modelsDir }, "no *.gguf models found; put GGUF files there or set CARAVAN_MODELS");
-  log.info({ workerId: config.workerId, models: entries.map((e) => e.name), threads: config.threads, numParallel: config.numParallel }, "worker ready");
+  log.info(
+    { workerId: config.workerId, models: entries.map((e) => e.name), threads: config.threads, numParallel: config.numParallel, maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, gpu: device.gpu },
+    "worker ready",
+  );
 
   const timer = setInterval(() => {
     heartbeat().catch((error: unknown) => log.warn({ err: error }, "heartbeat failed"));
@@ -76,9 +142,22 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   return {
     workerId: config.workerId,
     engine,
+    residency,
     busy: () => busy,
     close() {
-      closing ??= closeAll([() => clearInterval(timer), () => transport.close(), () => engine.close()]);
+      closing ??= (async () => {
+        draining = true;
+        clearInterval(timer);
+        await closeAll([
+          // Gateways stop placing work here; then running jobs finish (stopServing waits for them).
+          () => transport.advertise(state()),
+          ...entries.map((entry) => () => transport.stopServing(entry.name)),
+          () => residency.unloadAll(),
+          () => transport.close(),
+          () => engine.close(),
+        ]);
+        log.info({ workerId: config.workerId }, "worker stopped");
+      })();
       return closing;
     },
   };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { describeZodError } from "./errors.ts";
+import { parseGoDuration } from "./duration.ts";
 import { KeepAliveError, parseKeepAlive } from "./keep-alive.ts";
 
 /**
@@ -57,4 +58,20 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, str
   const result = schema.safeParse(env);
   if (!result.success) throw new ConfigError(`invalid configuration: ${describeZodError(result.error)}`);
   return result.data;
+}
+
+/** A positive duration variable: a Go duration ("2m", "90s") or seconds. */
+export function envDuration(fallback: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = raw === undefined || raw.trim() === "" ? fallback : raw.trim();
+      const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseGoDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: "custom", message: `must be a positive duration such as "2m" or "90s", got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
 }

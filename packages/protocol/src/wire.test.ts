@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeZodError } from "./errors.ts";
-import { CancelMessage, JobEvent, JobMessage, WIRE_VERSION, WorkerState, type ChunkMessage, type DoneMessage, type ErrorMessage } from "./wire.ts";
+import { CancelMessage, CommandReply, isTerminalEvent, JobEvent, JobMessage, WIRE_VERSION, WorkerCommand, WorkerState, type ChunkMessage, type DoneMessage, type ErrorMessage } from "./wire.ts";
 
 const chunk: ChunkMessage = {
   v: WIRE_VERSION,
@@ -69,8 +69,8 @@ describe("JobEvent", () => {
     ["another wire version", { ...chunk, v: 2 }, "v: wire version 2; this side speaks 1"],
     ["no wire version", { ...chunk, v: undefined }, "v: wire version undefined; this side speaks 1"],
     ["the version as a string", { ...chunk, v: "1" }, 'v: wire version "1"; this side speaks 1'],
-    ["an unknown type", { ...chunk, type: "progress" }, "type: Invalid discriminator value. Expected 'chunk' | 'done' | 'error'"],
-    ["a job on the event channel", job, "type: Invalid discriminator value. Expected 'chunk' | 'done' | 'error'"],
+    ["an unknown type", { ...chunk, type: "progress" }, "type: Invalid discriminator value. Expected 'started' | 'chunk' | 'done' | 'error'"],
+    ["a job on the event channel", job, "type: Invalid discriminator value. Expected 'started' | 'chunk' | 'done' | 'error'"],
     ["an unknown error code", { ...error, code: "oops" }, expect.stringMatching(/^code: /) as unknown as string],
     ["an unknown done reason", { ...done, done_reason: "eos" }, expect.stringMatching(/^done_reason: /) as unknown as string],
     ["a fractional metric", { ...done, metrics: { ...done.metrics, eval_duration: 1.5 } }, expect.stringMatching(/^metrics\.eval_duration: /) as unknown as string],
@@ -125,10 +125,40 @@ describe("CancelMessage and WorkerState", () => {
         },
       ],
       num_parallel: 2,
-      busy: 0,
+      busy: 1,
       started_at: 1_761_499_281_196,
+      draining: false,
+      loaded: [
+        {
+          model: "stories260k:latest",
+          loading: false,
+          size_bytes: 270_000_000,
+          context_length: 2048,
+          busy: 1,
+          slots: 2,
+          keep_alive_ms: 300_000,
+          expires_at: null,
+          last_used_at: 1_761_499_281_196,
+        },
+      ],
+      max_loaded_models: 3,
+      memory_budget_bytes: 8_000_000_000,
+      memory_used_bytes: 270_000_000,
+      engine: "llama",
+      gpu: false,
     };
     expect(WorkerState.parse(overTheWire(state))).toEqual(state);
+  });
+
+  it("StartedMessage, WorkerCommand and CommandReply round-trip through JSON", () => {
+    const started: JobEvent = { v: WIRE_VERSION, type: "started", id: "job-1", seq: 0, worker_id: "w1" };
+    expect(JobEvent.parse(overTheWire(started))).toEqual(started);
+    expect(isTerminalEvent(started)).toBe(false);
+    const load: WorkerCommand = { v: WIRE_VERSION, type: "load", id: "c1", model: "m:latest", keep_alive_ms: -1, options: { num_ctx: 512 } };
+    expect(WorkerCommand.parse(overTheWire(load))).toEqual(load);
+    const reply: CommandReply = { v: WIRE_VERSION, type: "reply", id: "c1", worker_id: "w1", ok: false, code: "no_room", message: "busy" };
+    expect(CommandReply.parse(overTheWire(reply))).toEqual(reply);
+    expect(WorkerCommand.safeParse({ ...load, type: "explode" }).success).toBe(false);
   });
 
   it("WorkerState rejects another wire version", () => {

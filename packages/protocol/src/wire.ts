@@ -62,7 +62,7 @@ export const DoneMessage = z.object({
 export type DoneMessage = z.infer<typeof DoneMessage>;
 
 /** Stable error codes; the gateway maps them to HTTP statuses in one place. */
-export const ErrorCode = z.enum(["model_not_found", "bad_request", "cancelled", "engine_error", "worker_lost", "internal"]);
+export const ErrorCode = z.enum(["model_not_found", "bad_request", "cancelled", "engine_error", "worker_lost", "queue_timeout", "internal"]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const ErrorMessage = z.object({
@@ -84,9 +84,74 @@ export const CancelMessage = z.object({
 });
 export type CancelMessage = z.infer<typeof CancelMessage>;
 
+/**
+ * The first event of every job: which worker took it. The gateway watches that worker's
+ * heartbeat from then on, and knows the job left the queue.
+ */
+export const StartedMessage = z.object({
+  v,
+  type: z.literal("started"),
+  id: z.string(),
+  seq: z.number().int(),
+  worker_id: z.string(),
+});
+export type StartedMessage = z.infer<typeof StartedMessage>;
+
 /** Everything a worker sends back about one job. */
-export const JobEvent = z.discriminatedUnion("type", [ChunkMessage, DoneMessage, ErrorMessage]);
+export const JobEvent = z.discriminatedUnion("type", [StartedMessage, ChunkMessage, DoneMessage, ErrorMessage]);
 export type JobEvent = z.infer<typeof JobEvent>;
+
+/** done and error end a job's event stream; nothing follows them. */
+export function isTerminalEvent(event: JobEvent): event is DoneMessage | ErrorMessage {
+  return event.type === "done" || event.type === "error";
+}
+
+/**
+ * From a gateway to one worker. `load` loads the model (or, if loaded, only sets its sticky
+ * keep_alive) and starts its idle timer; `unload` unloads it once its requests are done.
+ */
+export const WorkerCommand = z.discriminatedUnion("type", [
+  z.object({ v, type: z.literal("load"), id: z.string(), model: z.string(), keep_alive_ms: z.number().optional(), options: ModelOptions }),
+  z.object({ v, type: z.literal("unload"), id: z.string(), model: z.string() }),
+]);
+export type WorkerCommand = z.infer<typeof WorkerCommand>;
+
+/** A worker's answer to a command. `no_room`: the model does not fit beside busy models. */
+export const CommandReply = z.object({
+  v,
+  type: z.literal("reply"),
+  id: z.string(),
+  worker_id: z.string(),
+  ok: z.boolean(),
+  code: z.enum(["no_room", "model_not_found", "engine_error", "draining"]).optional(),
+  message: z.string().optional(),
+  /** ns spent loading for this command (0 when it was loaded already) */
+  load_duration: z.number().int().optional(),
+});
+export type CommandReply = z.infer<typeof CommandReply>;
+
+/** One loaded (or loading) copy of a model on a worker, as the worker reports it. */
+export const LoadedCopy = z.object({
+  /** canonical model name */
+  model: z.string(),
+  /** still loading: takes no jobs yet, but counts as capacity on its way */
+  loading: z.boolean(),
+  /** estimated memory held: weights + KV cache of all sequences, bytes */
+  size_bytes: z.number().int(),
+  /** context size per sequence */
+  context_length: z.number().int(),
+  /** sequences running a request now */
+  busy: z.number().int(),
+  /** sequences in all */
+  slots: z.number().int(),
+  /** the sticky keep_alive in ms (-1 = forever) */
+  keep_alive_ms: z.number(),
+  /** epoch ms when it will be unloaded if no request comes; null = never (or busy with forever) */
+  expires_at: z.number().nullable(),
+  /** epoch ms of the last request's end (or the load) */
+  last_used_at: z.number(),
+});
+export type LoadedCopy = z.infer<typeof LoadedCopy>;
 
 /** What a worker advertises about itself (heartbeat); the gateway's cluster views read it. */
 export const WorkerState = z.object({
@@ -98,5 +163,18 @@ export const WorkerState = z.object({
   /** jobs running now */
   busy: z.number().int(),
   started_at: z.number(),
+  /** shutting down: finishing its running jobs, taking no new ones or loads */
+  draining: z.boolean(),
+  /** what is loaded (or loading) now */
+  loaded: z.array(LoadedCopy),
+  /** most models loaded at once (CARAVAN_MAX_LOADED_MODELS) */
+  max_loaded_models: z.number().int(),
+  /** memory the worker may use for models (CARAVAN_MEMORY_BUDGET or derived), and in use, bytes */
+  memory_budget_bytes: z.number().int(),
+  memory_used_bytes: z.number().int(),
+  /** the engine's name: "llama" (node-llama-cpp) */
+  engine: z.string(),
+  /** models run on a GPU (their memory is VRAM) */
+  gpu: z.boolean(),
 });
 export type WorkerState = z.infer<typeof WorkerState>;

@@ -1,6 +1,7 @@
-import type { JobEvent, JobMessage, WorkerState } from "@caravan/protocol";
+import { WIRE_VERSION, type CommandReply, type JobEvent, type JobMessage, type WorkerCommand, type WorkerState } from "@caravan/protocol";
+import { MemoryLedger } from "./memory-ledger.ts";
 import { createSequencer } from "./sequencer.ts";
-import type { GatewayTransport, JobHandler, Submission, WorkerTransport } from "./types.ts";
+import type { Admission, CommandHandler, GatewayTransport, JobHandler, QueueLimits, QueueStats, Submission, WorkerTransport } from "./types.ts";
 
 interface Pending {
   job: JobMessage;
@@ -12,20 +13,35 @@ interface Pending {
 interface ModelLane {
   waiting: Pending[];
   running: number;
+  /** set while the worker serves this model */
+  serving: { handler: JobHandler; concurrency: number } | undefined;
 }
 
 /**
- * Gateway and worker in one process: per-model FIFO queues with a concurrency limit, events
- * handed straight to the gateway's callback. It keeps the Redis transport's contract (a job
- * waits until a worker serves its model; cancel removes a waiting job or aborts a running one).
+ * Gateway and worker in one process: per-model FIFO queues, taken only while the worker serves
+ * the model (as over Redis), events and commands handed straight across. It keeps the Redis
+ * transport's contract, so the gateway's routing and the worker's residency run unchanged.
  */
 export class InMemoryTransport implements GatewayTransport, WorkerTransport {
   private readonly lanes = new Map<string, ModelLane>();
-  private handler: JobHandler | undefined;
-  private concurrency = 1;
+  private readonly ledger = new MemoryLedger();
+  private readonly claims = new Map<string, number>();
+  private commandHandler: CommandHandler | undefined;
   private state: WorkerState | undefined;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
+
+  async admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission> {
+    return this.ledger.admit(model, jobId, limits);
+  }
+
+  async leave(model: string, jobId: string): Promise<void> {
+    this.ledger.leave(model, jobId);
+  }
+
+  async queueStats(): Promise<QueueStats[]> {
+    return this.ledger.stats();
+  }
 
   async submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission> {
     if (this.closed) throw new Error("transport is closed");
@@ -45,14 +61,43 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
     };
   }
 
+  async command(_workerId: string, command: WorkerCommand, timeoutMs: number): Promise<CommandReply> {
+    const handler = this.commandHandler;
+    if (!handler || this.closed) throw new Error("no worker");
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`worker did not answer ${command.type} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([handler(command), timeout]);
+      return { ...reply, v: WIRE_VERSION, type: "reply", id: command.id, worker_id: this.state?.worker_id ?? "local" };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    if ((this.claims.get(key) ?? 0) > now) return false;
+    this.claims.set(key, now + ttlMs);
+    return true;
+  }
+
   async workers(): Promise<WorkerState[]> {
     return this.state && !this.closed ? [this.state] : [];
   }
 
-  async serve(models: readonly string[], handler: JobHandler, concurrency: number): Promise<void> {
-    this.handler = handler;
-    this.concurrency = concurrency;
-    for (const model of models) this.pump(model);
+  async serve(model: string, handler: JobHandler, concurrency: number): Promise<void> {
+    this.lane(model).serving = { handler, concurrency };
+    this.pump(model);
+  }
+
+  async stopServing(model: string): Promise<void> {
+    this.lane(model).serving = undefined;
+  }
+
+  async onCommand(handler: CommandHandler): Promise<void> {
+    this.commandHandler = handler;
   }
 
   async advertise(state: WorkerState): Promise<void> {
@@ -62,9 +107,9 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.handler = undefined;
     // Jobs nobody will run end with an error instead of waiting forever.
     for (const lane of this.lanes.values()) {
+      lane.serving = undefined;
       for (const pending of lane.waiting.splice(0)) {
         if (!pending.released) {
           pending.onEvent(createSequencer(pending.job.id)({ type: "error", code: "worker_lost", message: "caravan is shutting down" }));
@@ -76,17 +121,16 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
 
   private lane(model: string): ModelLane {
     let lane = this.lanes.get(model);
-    if (!lane) this.lanes.set(model, (lane = { waiting: [], running: 0 }));
+    if (!lane) this.lanes.set(model, (lane = { waiting: [], running: 0, serving: undefined }));
     return lane;
   }
 
   private pump(model: string): void {
     const lane = this.lane(model);
-    const handler = this.handler;
-    while (handler && lane.running < this.concurrency && lane.waiting.length > 0) {
+    while (lane.serving && lane.running < lane.serving.concurrency && lane.waiting.length > 0) {
       const pending = lane.waiting.shift()!;
       lane.running++;
-      const run = this.run(pending, handler).finally(() => {
+      const run = this.run(pending, lane.serving.handler).finally(() => {
         lane.running--;
         this.running.delete(run);
         this.pump(model);

@@ -1,24 +1,27 @@
-import type { ChunkMessage, DoneMessage, ErrorMessage, JobEvent, JobMessage, WorkerState } from "@caravan/protocol";
+import type { ChunkMessage, CommandReply, DoneMessage, ErrorMessage, JobEvent, JobMessage, StartedMessage, WorkerCommand, WorkerState } from "@caravan/protocol";
 
 /**
  * The seam between gateway and workers. Two implementations: in-process (one Node process, no
- * Redis) and Redis (BullMQ queues, pub/sub streams). Nothing above this interface knows which.
+ * Redis) and Redis (a BullMQ queue per model, pub/sub streams and commands). Nothing above this
+ * interface knows which one it runs on.
  */
 
 /** An event as the worker produces it; the transport stamps version, job id and sequence number. */
 export type EventBody =
+  | Omit<StartedMessage, "v" | "id" | "seq">
   | Omit<ChunkMessage, "v" | "id" | "seq">
   | Omit<DoneMessage, "v" | "id" | "seq">
   | Omit<ErrorMessage, "v" | "id" | "seq">;
 
 export interface JobContext {
-  /** aborts when the gateway cancels the job (its client went away) or the worker shuts down */
+  /** aborts when the gateway cancels the job (its client went away) */
   signal: AbortSignal;
   /** sends one event back to the gateway; resolves when it is handed to the transport */
   emit(event: EventBody): Promise<void>;
 }
 
 export type JobHandler = (job: JobMessage, ctx: JobContext) => Promise<void>;
+export type CommandHandler = (command: WorkerCommand) => Promise<Omit<CommandReply, "v" | "type" | "id" | "worker_id">>;
 
 /** One submitted job, from the gateway's side. */
 export interface Submission {
@@ -28,20 +31,58 @@ export interface Submission {
   release(): Promise<void>;
 }
 
+/** Jobs admitted to a model's queue and not yet taken by a worker. */
+export interface QueueStats {
+  model: string;
+  waiting: number;
+  /** epoch ms the oldest of them was admitted */
+  oldestAdmittedAt: number;
+}
+
+export interface QueueLimits {
+  /** most waiting jobs per model */
+  perModel: number;
+  /** most waiting jobs in all */
+  total: number;
+  /** entries older than this are a crashed gateway's leftovers and are dropped */
+  staleAfterMs: number;
+}
+
+export type Admission = { ok: true } | { ok: false; full: "model" | "total" };
+
 export interface GatewayTransport {
+  /**
+   * Counts the job as waiting for `model` if the bounds allow it, atomically across gateways.
+   * Every admitted job must later `leave()` (when a worker takes it, or it is given up).
+   */
+  admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission>;
+  leave(model: string, jobId: string): Promise<void>;
+  /** models with waiting jobs */
+  queueStats(): Promise<QueueStats[]>;
   /**
    * Listens for the job's events, then enqueues it — in that order, so that no event is missed.
    * `onEvent` sees the events in the order the worker sent them.
    */
   submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission>;
-  /** the live workers' latest advertised state */
+  /** sends a command to one worker and waits for its reply (rejects after `timeoutMs`) */
+  command(workerId: string, command: WorkerCommand, timeoutMs: number): Promise<CommandReply>;
+  /**
+   * A short lease that one gateway holds while it places a load for `key`, so that several
+   * gateways reacting to the same backlog do not load several copies at once.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** the live workers' latest advertised state (at most ~1 s old) */
   workers(): Promise<WorkerState[]>;
   close(): Promise<void>;
 }
 
 export interface WorkerTransport {
-  /** starts taking jobs for `models`, at most `concurrency` at a time per model */
-  serve(models: readonly string[], handler: JobHandler, concurrency: number): Promise<void>;
+  /** starts taking jobs from `model`'s queue, at most `concurrency` at a time; idempotent */
+  serve(model: string, handler: JobHandler, concurrency: number): Promise<void>;
+  /** stops taking new jobs for `model` (running ones finish); idempotent */
+  stopServing(model: string): Promise<void>;
+  /** handles commands addressed to this worker */
+  onCommand(handler: CommandHandler): Promise<void>;
   /** publishes this worker's state (models, load) for the gateways' cluster views */
   advertise(state: WorkerState): Promise<void>;
   /** stops taking jobs, waits for running ones, then releases every resource; idempotent */

@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
-import { ChatRequest, unknownOptionKeys, type ChatResponse, type JobEvent } from "@caravan/protocol";
+import { ChatRequest, ollamaTimestamp, unknownOptionKeys, type ChatResponse, type JobEvent, type JobMessage } from "@caravan/protocol";
 import { readBody } from "../body.ts";
-import { JobEvents } from "../chat/job-events.ts";
 import { chunkResponse, doneResponse } from "../chat/responses.ts";
 import { chatRequestToJob } from "../chat/to-job.ts";
 import type { GatewayDeps } from "../deps.ts";
@@ -11,8 +10,8 @@ import { requireModel } from "../models.ts";
 
 /**
  * POST /api/chat. Waits for the job's first event before answering, so that an error that
- * happens before any token (model failed to load, say) still gets a real status code; after
- * that, errors become a last `{"error"}` line, as in Ollama.
+ * happens before any token (queue timeout, model failed to load) still gets a real status code;
+ * after that, errors become a last `{"error"}` line, as in Ollama.
  */
 export function chatHandler(deps: GatewayDeps) {
   return async (c: Context) => {
@@ -22,42 +21,27 @@ export function chatHandler(deps: GatewayDeps) {
     if (unknown.length > 0) deps.log.warn({ model: request.model, options: unknown }, "ignoring unknown options");
     const job = chatRequestToJob(request);
     await requireModel(deps.transport, request.model);
+    if (job.messages.length === 0) return loadOrUnload(c, deps, request, job);
 
-    const events = new JobEvents();
-    const submission = await deps.transport.submit(job, events.push);
+    const run = await deps.dispatcher.submit(job);
     const signal = c.req.raw.signal;
-    const onAbort = () => {
-      submission.cancel("client disconnected").catch((error: unknown) => deps.log.warn({ err: error, job: job.id }, "cancel failed"));
-    };
+    const onAbort = () => void run.cancel("client disconnected");
     signal.addEventListener("abort", onAbort, { once: true });
-    const finish = () => {
-      signal.removeEventListener("abort", onAbort);
-      submission.release().catch(() => undefined);
-    };
     const elapsedNs = () => Number(process.hrtime.bigint() - startedAt);
-    const iterator = events[Symbol.asyncIterator]();
+    const events = run[Symbol.asyncIterator]();
 
-    let first: IteratorResult<JobEvent>;
-    try {
-      first = await iterator.next();
-    } catch (error) {
-      finish();
-      throw error;
-    }
-    if (first.done) {
-      finish();
-      throw new HttpError(500, "internal", "the job ended without an answer");
-    }
+    const first = await events.next();
+    if (first.done) throw new HttpError(500, "internal", "the job ended without an answer");
     if (first.value.type === "error") {
-      finish();
+      signal.removeEventListener("abort", onAbort);
       throw new HttpError(statusForWorkerError(first.value.code), first.value.code, first.value.message);
     }
 
     if (!request.stream) {
       try {
-        return c.json(await collect(request.model, first.value, iterator, elapsedNs));
+        return c.json(await collect(request.model, first.value, events, elapsedNs));
       } finally {
-        finish();
+        signal.removeEventListener("abort", onAbort);
       }
     }
 
@@ -66,18 +50,33 @@ export function chatHandler(deps: GatewayDeps) {
       out.onAbort(onAbort);
       const write = (line: object) => out.write(`${JSON.stringify(line)}\n`);
       try {
-        for (let event: JobEvent | undefined = first.value; event; event = (await iterator.next()).value) {
+        for (let event: JobEvent | undefined = first.value; event; event = (await events.next()).value) {
           if (out.aborted) break;
           if (event.type === "chunk") await write(chunkResponse(request.model, event));
           else if (event.type === "done") await write(doneResponse(request.model, event, elapsedNs()));
-          else await write({ error: event.message });
-          if (event.type !== "chunk") break;
+          else if (event.type === "error") await write({ error: event.message });
         }
       } finally {
-        finish();
+        signal.removeEventListener("abort", onAbort);
       }
     });
   };
+}
+
+/** `messages: []`: load the model (done_reason "load"), or with keep_alive 0 unload it everywhere. */
+async function loadOrUnload(c: Context, deps: GatewayDeps, request: ChatRequest, job: JobMessage) {
+  const unload = job.keep_alive_ms === 0;
+  if (unload) await deps.dispatcher.unloadEverywhere(job.model);
+  else await deps.dispatcher.load(job.model, job.keep_alive_ms, job.options);
+  const body: ChatResponse = {
+    model: request.model,
+    created_at: ollamaTimestamp(),
+    message: { role: "assistant", content: "" },
+    done: true,
+    done_reason: unload ? "unload" : "load",
+  };
+  if (!request.stream) return c.json(body);
+  return c.body(`${JSON.stringify(body)}\n`, 200, { "Content-Type": "application/x-ndjson" });
 }
 
 /** stream:false — one object holding the whole answer and the final metrics. */
@@ -95,6 +94,7 @@ async function collect(model: string, first: JobEvent, rest: AsyncIterator<JobEv
       logprobs.push(...(event.logprobs ?? []));
       continue;
     }
+    if (event.type !== "done") continue;
     const response = doneResponse(model, event, elapsedNs(), content);
     if (thinking) response.message.thinking = thinking;
     if (toolCalls.length > 0) response.message.tool_calls = toolCalls;

@@ -33,6 +33,8 @@ describe("scanModels", () => {
     expect(stories.listed.size).toBe(1_185_376);
     expect(stories.listed.modified_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/);
     expect(stories.contextLength).toBe(2048);
+    // 2 × 5 layers × (64 / 8 heads × 4 KV heads) × 2 bytes
+    expect(stories.kvBytesPerToken).toBe(640);
   });
 
   it("digests the file with sha256", () => {

@@ -19,6 +19,8 @@ export interface CatalogEntry {
   hasChatTemplate: boolean;
   /** context length the model was trained with, from the GGUF header (0 if absent) */
   contextLength: number;
+  /** K+V cache bytes per token of context for one sequence, f16 cache (0 if the header lacks the numbers) */
+  kvBytesPerToken: number;
 }
 
 interface CachedFile extends GgufFacts {
@@ -107,6 +109,7 @@ async function readEntry(path: string, name: string, cache: ModelFileCache): Pro
     modifiedAt: info.mtime,
     hasChatTemplate: file.hasChatTemplate,
     contextLength: file.contextLength,
+    kvBytesPerToken: file.kvBytesPerToken,
     listed: {
       name,
       model: name,

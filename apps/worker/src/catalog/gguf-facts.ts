@@ -7,6 +7,8 @@ export interface GgufFacts {
   hasChatTemplate: boolean;
   /** context length the model was trained with (0 when the header does not say) */
   contextLength: number;
+  /** bytes of K+V cache per token of context for one sequence with an f16 cache (0 when the header does not say) */
+  kvBytesPerToken: number;
 }
 
 // Large arrays that nothing here reads; skipping them keeps a scan of big models fast.
@@ -29,7 +31,61 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
     },
     hasChatTemplate: typeof chatTemplate === "string" && chatTemplate.length > 0,
     contextLength: Number(info.architectureMetadata.context_length ?? 0),
+    kvBytesPerToken: kvCacheBytesPerToken(info.architectureMetadata as AttentionMetadata),
   };
+}
+
+/** The part of a GGUF's `<architecture>.*` metadata that sizes the KV cache. */
+export interface AttentionMetadata {
+  block_count?: number;
+  embedding_length?: number;
+  attention?: {
+    /** a number, or one per layer */
+    head_count?: number | readonly number[];
+    /** a number, or one per layer (0 for layers without attention); absent = head_count (no GQA) */
+    head_count_kv?: number | readonly number[];
+    /** per-head K and V widths when they differ from embedding_length / head_count (Gemma, MLA) */
+    key_length?: number;
+    value_length?: number;
+  };
+}
+
+const F16_BYTES = 2;
+
+/**
+ * Bytes of K+V cache that one token of context takes in one sequence with llama.cpp's default
+ * f16 cache: per layer, head_count_kv × (K width + V width) × 2 bytes, where a head's width is
+ * key_length / value_length or, when absent, embedding_length / head_count. For a plain model this
+ * is 2 × block_count × (embedding_length / head_count × head_count_kv) × 2. 0 when the header
+ * lacks the numbers. Sliding-window layers are counted at full size: an overestimate, which is the
+ * safe side for a memory budget.
+ */
+export function kvCacheBytesPerToken(arch: AttentionMetadata): number {
+  const layers = positive(arch.block_count);
+  const embedding = positive(arch.embedding_length);
+  const attention = arch.attention;
+  if (!layers || !embedding || attention?.head_count === undefined) return 0;
+  let perToken = 0;
+  for (let layer = 0; layer < layers; layer++) {
+    // A per-layer head count of 0 marks a layer without attention (hybrid recurrent models): no cache.
+    const heads = positive(perLayer(attention.head_count, layer));
+    if (!heads) continue;
+    const kvHeads = perLayer(attention.head_count_kv, layer) ?? heads;
+    const keyWidth = positive(attention.key_length) ?? embedding / heads;
+    const valueWidth = positive(attention.value_length) ?? embedding / heads;
+    perToken += Math.max(0, kvHeads) * (keyWidth + valueWidth) * F16_BYTES;
+  }
+  return Math.round(perToken);
+}
+
+function perLayer(value: number | readonly number[] | undefined, layer: number): number | undefined {
+  const picked = typeof value === "number" ? value : value?.[layer];
+  return picked === undefined || !Number.isFinite(Number(picked)) ? undefined : Number(picked);
+}
+
+function positive(value: number | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 // GgufInsights computes the next two the same way, but creating one starts a second, backend-less

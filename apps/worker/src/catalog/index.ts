@@ -1,3 +1,3 @@
 export { scanModels, findModel, ModelFileCache, type CatalogEntry } from "./catalog.ts";
-export { formatParameterCount, quantizationName, readGgufFacts, type GgufFacts } from "./gguf-facts.ts";
+export { formatParameterCount, kvCacheBytesPerToken, quantizationName, readGgufFacts, type AttentionMetadata, type GgufFacts } from "./gguf-facts.ts";
 export { sha256File } from "./digest.ts";

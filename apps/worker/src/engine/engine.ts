@@ -104,12 +104,12 @@ export class LlamaEngine {
   }
 
   /** Loads the model with the load options of `options` if it is not loaded so (chat with `messages: []`). */
-  async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number }> {
+  async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
     return this.track(async () => {
       const settings = this.loadSettingsFor(entry, options);
       const { handle, loadNs } = await this.acquireModel(entry, settings, this.closing.signal, undefined);
       this.releaseModel(handle);
-      return { loadDurationNs: loadNs };
+      return { loadDurationNs: loadNs, contextSize: handle.loaded!.contextSize };
     });
   }
 
@@ -117,6 +117,18 @@ export class LlamaEngine {
   async unload(name: string): Promise<void> {
     const handle = this.handles.get(canonicalModelName(name));
     if (handle) await this.retire(handle);
+  }
+
+  /** Whether models run on a GPU, and its memory (for the worker's memory budget). */
+  async device(): Promise<{ gpu: boolean; vram?: { total: number; used: number } }> {
+    if (this.llama.gpu === false) return { gpu: false };
+    const vram = await this.llama.getVramState();
+    return { gpu: true, vram: { total: vram.total, used: vram.used } };
+  }
+
+  /** The context size a model gets with these options (per sequence), before loading it. */
+  contextSizeFor(entry: CatalogEntry, options: ModelOptions): number {
+    return this.loadSettingsFor(entry, options).contextSize;
   }
 
   /** Names of the models in memory now, sorted. */

@@ -1,23 +1,25 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { JobEvent, WorkerState, type JobMessage, type CancelMessage, WIRE_VERSION } from "@caravan/protocol";
+import { CommandReply, JobEvent, WIRE_VERSION, WorkerState, type CancelMessage, type JobMessage, type WorkerCommand } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
-import type { GatewayTransport, Submission } from "../types.ts";
+import type { Admission, GatewayTransport, QueueLimits, QueueStats, Submission } from "../types.ts";
 import { CANCELLED_MARKER_TTL_S, redisNames, type RedisNames } from "./keys.ts";
+import { RedisLedger } from "./ledger.ts";
 import type { RedisTransportOptions } from "./options.ts";
 
 const WORKERS_CACHE_MS = 1000;
 
 /**
- * The gateway's side over Redis: jobs go onto a BullMQ queue per model; each job's events come
- * back on its own pub/sub channel, subscribed before the job is enqueued.
+ * The gateway's side over Redis: jobs go onto a BullMQ queue per model; each job's events, and
+ * each command's reply, come back on their own pub/sub channel, subscribed before sending.
  */
 export class RedisGatewayTransport implements GatewayTransport {
   private readonly names: RedisNames;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
+  private readonly ledger: RedisLedger;
   private readonly queues = new Map<string, Queue>();
-  private readonly listeners = new Map<string, (event: JobEvent) => void>();
+  private readonly listeners = new Map<string, (message: unknown) => void>();
   private workersCache: { at: number; states: Promise<WorkerState[]> } | undefined;
   private closing: Promise<void> | undefined;
 
@@ -25,26 +27,60 @@ export class RedisGatewayTransport implements GatewayTransport {
     this.names = redisNames(options.prefix ?? "caravan");
     this.redis = new Redis(options.url, { maxRetriesPerRequest: null });
     this.subscriber = new Redis(options.url, { maxRetriesPerRequest: null });
+    this.ledger = new RedisLedger(this.redis, this.names);
     this.subscriber.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+  }
+
+  admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission> {
+    return this.ledger.admit(model, jobId, limits);
+  }
+
+  leave(model: string, jobId: string): Promise<void> {
+    return this.ledger.leave(model, jobId);
+  }
+
+  queueStats(): Promise<QueueStats[]> {
+    return this.ledger.stats();
   }
 
   async submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission> {
     const channel = this.names.events(job.id);
-    this.listeners.set(channel, onEvent);
-    await this.subscriber.subscribe(channel);
-    const release = async () => {
-      if (this.listeners.delete(channel)) await this.subscriber.unsubscribe(channel).catch(() => undefined);
-    };
+    const release = await this.listen(channel, (message) => {
+      const parsed = JobEvent.safeParse(message);
+      // A message we cannot read (e.g. another wire version) ends the request loudly.
+      onEvent(parsed.success ? parsed.data : { v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "internal", message: "unreadable message from worker (wire version mismatch?)" });
+    });
     try {
       await this.queue(job.model).add("chat", job, { jobId: job.id, removeOnComplete: true, removeOnFail: true, attempts: 1 });
     } catch (error) {
       await release();
       throw error;
     }
-    return {
-      cancel: (reason) => this.cancel(job, reason),
-      release,
-    };
+    return { cancel: (reason) => this.cancel(job, reason), release };
+  }
+
+  async command(workerId: string, command: WorkerCommand, timeoutMs: number): Promise<CommandReply> {
+    let settle: (reply: CommandReply | Error) => void = () => undefined;
+    const answered = new Promise<CommandReply | Error>((resolve) => (settle = resolve));
+    const release = await this.listen(this.names.reply(command.id), (message) => {
+      const parsed = CommandReply.safeParse(message);
+      settle(parsed.success ? parsed.data : new Error("unreadable reply from worker"));
+    });
+    const timer = setTimeout(() => settle(new Error(`worker ${workerId} did not answer ${command.type} within ${timeoutMs} ms`)), timeoutMs);
+    try {
+      const receivers = await this.redis.publish(this.names.commands(workerId), JSON.stringify(command));
+      if (receivers === 0) settle(new Error(`worker ${workerId} is not listening`));
+      const reply = await answered;
+      if (reply instanceof Error) throw reply;
+      return reply;
+    } finally {
+      clearTimeout(timer);
+      await release();
+    }
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.names.claim(key), "1", "PX", ttlMs, "NX")) === "OK";
   }
 
   async workers(): Promise<WorkerState[]> {
@@ -64,6 +100,27 @@ export class RedisGatewayTransport implements GatewayTransport {
       () => this.redis.quit(),
     ]);
     return this.closing;
+  }
+
+  /** Subscribes `channel` to `onMessage` (JSON-parsed); resolves once subscribed, with an unsubscribe. */
+  private async listen(channel: string, onMessage: (message: unknown) => void): Promise<() => Promise<void>> {
+    this.listeners.set(channel, onMessage);
+    await this.subscriber.subscribe(channel);
+    return async () => {
+      if (this.listeners.delete(channel)) await this.subscriber.unsubscribe(channel).catch(() => undefined);
+    };
+  }
+
+  private dispatch(channel: string, raw: string): void {
+    const listener = this.listeners.get(channel);
+    if (!listener) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      message = undefined;
+    }
+    listener(message);
   }
 
   private async cancel(job: JobMessage, reason: string): Promise<void> {
@@ -87,27 +144,13 @@ export class RedisGatewayTransport implements GatewayTransport {
     const values = await this.redis.mget(keys);
     return values.flatMap((raw) => {
       if (!raw) return [];
-      const parsed = WorkerState.safeParse(JSON.parse(raw));
-      return parsed.success ? [parsed.data] : [];
+      try {
+        const parsed = WorkerState.safeParse(JSON.parse(raw));
+        return parsed.success ? [parsed.data] : [];
+      } catch {
+        return [];
+      }
     });
-  }
-
-  private dispatch(channel: string, raw: string): void {
-    const listener = this.listeners.get(channel);
-    if (!listener) return;
-    let parsed: ReturnType<typeof JobEvent.safeParse>;
-    try {
-      parsed = JobEvent.safeParse(JSON.parse(raw));
-    } catch {
-      parsed = JobEvent.safeParse(undefined);
-    }
-    if (parsed.success) {
-      listener(parsed.data);
-    } else {
-      // A message we cannot read (e.g. another wire version) ends the request loudly.
-      const id = channel.slice(channel.lastIndexOf(":") + 1);
-      listener({ v: WIRE_VERSION, type: "error", id, seq: -1, code: "internal", message: "unreadable message from worker (wire version mismatch?)" });
-    }
   }
 
   private queue(model: string): Queue {

@@ -1,16 +1,20 @@
 import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { CancelMessage, JobMessage, type WorkerState } from "@caravan/protocol";
+import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandReply, type WorkerState } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
 import { createSequencer } from "../sequencer.ts";
-import type { JobHandler, WorkerTransport } from "../types.ts";
-import { redisNames, WORKER_STATE_TTL_S, type RedisNames } from "./keys.ts";
+import type { CommandHandler, JobHandler, WorkerTransport } from "../types.ts";
+import { redisNames, WORKER_STATE_TTL_MS, type RedisNames } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
 
 /**
- * The worker's side over Redis: one BullMQ Worker per served model (BullMQ's locks give
- * at-least-once pickup), events published on the job's channel, cancels heard on a broadcast
- * channel and applied to the running job's AbortController.
+ * The worker's side over Redis: one BullMQ Worker per model it has loaded (so jobs wait in Redis
+ * for a warm copy rather than on a worker that would have to load), events published on the
+ * job's channel, cancels heard on a broadcast channel, commands on the worker's own channel.
+ *
+ * `maxStalledCount: 0`: BullMQ never re-runs a job whose worker died mid-way. The gateway
+ * decides instead, because only it knows whether the client has already seen tokens (then the
+ * stream ends with an error) or not (then it submits the job again).
  */
 export class RedisWorkerTransport implements WorkerTransport {
   private readonly names: RedisNames;
@@ -19,6 +23,8 @@ export class RedisWorkerTransport implements WorkerTransport {
   private readonly consumers = new Map<string, Worker>();
   private readonly running = new Map<string, AbortController>();
   private readonly workerId: string;
+  private commandHandler: CommandHandler | undefined;
+  private subscribed: Promise<unknown> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: RedisTransportOptions & { workerId: string }) {
@@ -27,37 +33,58 @@ export class RedisWorkerTransport implements WorkerTransport {
     // BullMQ's blocking connections require maxRetriesPerRequest: null.
     this.redis = new Redis(options.url, { maxRetriesPerRequest: null });
     this.subscriber = new Redis(options.url, { maxRetriesPerRequest: null });
-    this.subscriber.on("message", (_channel: string, raw: string) => this.onCancel(raw));
+    this.subscriber.on("message", (channel: string, raw: string) => {
+      if (channel === this.names.cancel) this.onCancel(raw);
+      else void this.onCommandMessage(raw);
+    });
   }
 
-  async serve(models: readonly string[], handler: JobHandler, concurrency: number): Promise<void> {
-    await this.subscriber.subscribe(this.names.cancel);
-    for (const model of models) {
-      if (this.consumers.has(model)) continue;
-      const consumer = new Worker(this.names.queue(model), (job) => this.process(job, handler), {
-        connection: this.redis,
-        prefix: this.names.bullPrefix,
-        concurrency,
-      });
-      // Errors surface per job as error events; this keeps a Redis hiccup from crashing the process.
-      consumer.on("error", () => undefined);
-      this.consumers.set(model, consumer);
-    }
+  async serve(model: string, handler: JobHandler, concurrency: number): Promise<void> {
+    await this.subscribe();
+    if (this.consumers.has(model) || this.closing) return;
+    const consumer = new Worker(this.names.queue(model), (job) => this.process(job, handler), {
+      connection: this.redis,
+      prefix: this.names.bullPrefix,
+      concurrency,
+      maxStalledCount: 0,
+    });
+    // Errors surface per job as error events; this keeps a Redis hiccup from crashing the process.
+    consumer.on("error", () => undefined);
+    this.consumers.set(model, consumer);
+  }
+
+  async stopServing(model: string): Promise<void> {
+    const consumer = this.consumers.get(model);
+    if (!consumer) return;
+    this.consumers.delete(model);
+    await consumer.close();
+  }
+
+  async onCommand(handler: CommandHandler): Promise<void> {
+    this.commandHandler = handler;
+    await this.subscribe();
   }
 
   async advertise(state: WorkerState): Promise<void> {
-    await this.redis.set(this.names.worker(this.workerId), JSON.stringify(state), "EX", WORKER_STATE_TTL_S);
+    if (this.closing && !state.draining) return;
+    await this.redis.set(this.names.worker(this.workerId), JSON.stringify(state), "PX", WORKER_STATE_TTL_MS);
   }
 
   close(): Promise<void> {
     this.closing ??= closeAll([
       // Worker.close() stops taking jobs and waits for the running ones: shutdown drains.
       ...[...this.consumers.values()].map((consumer) => () => consumer.close()),
+      () => this.consumers.clear(),
       () => this.redis.del(this.names.worker(this.workerId)),
       () => this.subscriber.quit(),
       () => this.redis.quit(),
     ]);
     return this.closing;
+  }
+
+  private subscribe(): Promise<unknown> {
+    this.subscribed ??= this.subscriber.subscribe(this.names.cancel, this.names.commands(this.workerId));
+    return this.subscribed;
   }
 
   private async process(bullJob: Job, handler: JobHandler): Promise<void> {
@@ -92,5 +119,22 @@ export class RedisWorkerTransport implements WorkerTransport {
       return;
     }
     this.running.get(message.id)?.abort(new Error(message.reason));
+  }
+
+  private async onCommandMessage(raw: string): Promise<void> {
+    let command: WorkerCommand;
+    try {
+      command = WorkerCommand.parse(JSON.parse(raw));
+    } catch {
+      return;
+    }
+    let body: Omit<CommandReply, "v" | "type" | "id" | "worker_id">;
+    try {
+      body = this.commandHandler ? await this.commandHandler(command) : { ok: false, code: "engine_error", message: "worker not ready" };
+    } catch (error) {
+      body = { ok: false, code: "engine_error", message: error instanceof Error ? error.message : String(error) };
+    }
+    const reply: CommandReply = { ...body, v: WIRE_VERSION, type: "reply", id: command.id, worker_id: this.workerId };
+    await this.redis.publish(this.names.reply(command.id), JSON.stringify(reply)).catch(() => undefined);
   }
 }

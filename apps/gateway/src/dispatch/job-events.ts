@@ -1,4 +1,4 @@
-import type { JobEvent } from "@caravan/protocol";
+import { isTerminalEvent, type JobEvent } from "@caravan/protocol";
 
 /** How long a terminal event may wait for an earlier, missing one before the stream is failed. */
 const GAP_TIMEOUT_MS = 2000;
@@ -47,7 +47,7 @@ export class JobEvents implements AsyncIterable<JobEvent> {
       const event = this.ready.shift();
       if (event) {
         yield event;
-        if (event.type !== "chunk") return;
+        if (isTerminalEvent(event)) return;
         continue;
       }
       await new Promise<void>((resolve) => (this.waiter = resolve));
@@ -55,7 +55,7 @@ export class JobEvents implements AsyncIterable<JobEvent> {
   }
 
   private enqueue(event: JobEvent): void {
-    if (event.type !== "chunk") {
+    if (isTerminalEvent(event)) {
       this.finished = true;
       clearTimeout(this.gapTimer);
       this.early.clear();

@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { WIRE_VERSION, type JobMessage, type ModelOptions } from "@caravan/protocol";
+import type { GatewayTransport, QueueLimits } from "@caravan/transport";
+import type { Logger } from "pino";
+import { HttpError, serverBusy } from "../errors.ts";
+import { JobRun } from "./job-run.ts";
+import { Placer } from "./placer.ts";
+
+/** How often queued models are re-placed and running jobs' workers checked. */
+const TICK_MS = 1000;
+const RETRY_MS = 500;
+
+export interface DispatcherOptions {
+  transport: GatewayTransport;
+  log: Logger;
+  maxQueue: number;
+  maxQueuePerModel: number;
+  queueTimeoutMs: number;
+  spillBacklog: number;
+}
+
+/**
+ * Everything between an accepted request and a worker: admission against the queue bounds,
+ * placement (warm first, a load where needed), the run of each job, and a periodic tick that
+ * re-places models whose jobs still wait (their worker died, or had no room) and ends the
+ * streams of workers that stopped beating.
+ */
+export class Dispatcher {
+  private readonly placer: Placer;
+  private readonly runs = new Set<JobRun>();
+  private readonly limits: QueueLimits;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.placer = new Placer({ transport: options.transport, log: options.log, spillBacklog: options.spillBacklog, loadTimeoutMs: options.queueTimeoutMs });
+    this.limits = { perModel: options.maxQueuePerModel, total: options.maxQueue, staleAfterMs: options.queueTimeoutMs * 2 };
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Admits the job (503 when a queue is full), places its model, and starts it. */
+  async submit(job: JobMessage): Promise<JobRun> {
+    const { transport } = this.options;
+    const admission = await transport.admit(job.model, job.id, this.limits);
+    if (!admission.ok) throw serverBusy();
+    try {
+      const placement = await this.placer.ensureCapacity(job.model, { keepAliveMs: job.keep_alive_ms, options: job.options });
+      if (placement.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${job.model}' now: ${placement.reason}`);
+      const run = new JobRun(job, { transport, log: this.options.log, queueTimeoutMs: this.options.queueTimeoutMs, onEnd: (r) => this.runs.delete(r) });
+      this.runs.add(run);
+      await run.start();
+      return run;
+    } catch (error) {
+      await transport.leave(job.model, job.id);
+      throw error;
+    }
+  }
+
+  /**
+   * `messages: []`: loads the model (or, where loaded, sets its keep_alive) and resolves when a
+   * copy is ready, with the load time (0 when it was loaded already).
+   */
+  async load(model: string, keepAliveMs: number | undefined, options: ModelOptions): Promise<number> {
+    const deadline = Date.now() + this.options.queueTimeoutMs;
+    for (;;) {
+      const holders = (await this.options.transport.workers()).filter((w) => !w.draining && w.loaded.some((c) => c.model === model));
+      if (holders.length > 0) {
+        const replies = await Promise.all(holders.map((w) => this.command(w.worker_id, { type: "load", model, options, ...(keepAliveMs !== undefined && { keep_alive_ms: keepAliveMs }) })));
+        const ok = replies.filter((r) => r.ok);
+        if (ok.length > 0) return Math.max(...ok.map((r) => r.load_duration ?? 0));
+      } else {
+        const decision = await this.placer.decide(model);
+        if (decision.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${model}' now: ${decision.reason}`);
+        if (decision.action === "load") {
+          const reply = await this.placer.load(decision.workerId, model, { keepAliveMs, options }).catch(() => undefined);
+          if (reply?.ok) return reply.load_duration ?? 0;
+        }
+      }
+      if (Date.now() > deadline) throw new HttpError(503, "queue_timeout", `no worker could load model '${model}' within ${Math.round(this.options.queueTimeoutMs / 1000)}s`);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+
+  /** `messages: []` with keep_alive 0: unloads every copy in the cluster, once its requests end. */
+  async unloadEverywhere(model: string): Promise<void> {
+    const holders = (await this.options.transport.workers()).filter((w) => w.loaded.some((c) => c.model === model));
+    await Promise.all(holders.map((w) => this.command(w.worker_id, { type: "unload", model })));
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private command(workerId: string, body: { type: "load"; model: string; options: ModelOptions; keep_alive_ms?: number } | { type: "unload"; model: string }) {
+    return this.options.transport
+      .command(workerId, { v: WIRE_VERSION, id: randomUUID(), ...body }, this.options.queueTimeoutMs)
+      .catch((error: unknown) => ({ ok: false as const, load_duration: undefined, message: String(error) }));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const live = new Set((await this.options.transport.workers()).map((w) => w.worker_id));
+      for (const run of this.runs) if (run.workerId !== undefined && !live.has(run.workerId)) run.workerLost();
+      for (const queued of await this.options.transport.queueStats()) await this.placer.ensureCapacity(queued.model);
+    } catch (error) {
+      this.options.log.warn({ err: error }, "dispatcher tick failed");
+    } finally {
+      this.ticking = false;
+    }
+  }
+}

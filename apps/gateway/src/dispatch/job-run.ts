@@ -1,0 +1,130 @@
+import { WIRE_VERSION, type ErrorMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
+import type { GatewayTransport, Submission } from "@caravan/transport";
+import type { Logger } from "pino";
+import { AsyncQueue } from "./async-queue.ts";
+import { JobEvents } from "./job-events.ts";
+
+/** How many times a job whose worker died before it produced any text is submitted again. */
+const MAX_RESUBMITS = 2;
+
+export interface JobRunDeps {
+  transport: GatewayTransport;
+  log: Logger;
+  queueTimeoutMs: number;
+  /** called once, when the run has ended in any way */
+  onEnd: (run: JobRun) => void;
+}
+
+/**
+ * One request's job, from admission to its last event, across the attempts it may need.
+ * It yields the worker's chunk, done and error events in order and always ends with done or
+ * error: on a queue timeout, on cancel, and when its worker is lost. A lost worker that had not
+ * yet sent text gets the job again elsewhere (the client cannot tell); one that had ends the
+ * stream with an error line — tokens are never replayed into a stream twice.
+ */
+export class JobRun implements AsyncIterable<JobEvent> {
+  /** the worker running the current attempt, once it said so */
+  workerId: string | undefined;
+  private readonly out = new AsyncQueue<JobEvent>();
+  private submission: Submission | undefined;
+  private events: JobEvents | undefined;
+  private attempt = 0;
+  private streamed = false;
+  private waiting = true;
+  private finished = false;
+  private queueTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly job: JobMessage,
+    private readonly deps: JobRunDeps,
+  ) {}
+
+  /** Submits the first attempt. The job must already be admitted to the ledger. */
+  async start(): Promise<void> {
+    await this.submit(this.job.id);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<JobEvent> {
+    return this.out;
+  }
+
+  /** The client went away: stop the job wherever it is. */
+  async cancel(reason: string): Promise<void> {
+    if (this.finished) return;
+    await this.submission?.cancel(reason).catch((error: unknown) => this.deps.log.warn({ err: error, job: this.job.id }, "cancel failed"));
+    this.end(this.error("cancelled", "request cancelled"));
+  }
+
+  /** The worker running this job stopped beating. */
+  workerLost(): void {
+    this.events?.fail(this.error("worker_lost", `worker ${this.workerId} was lost`));
+  }
+
+  private async submit(jobId: string): Promise<void> {
+    const events = new JobEvents();
+    this.events = events;
+    this.workerId = undefined;
+    this.waiting = true;
+    this.armQueueTimer();
+    this.submission = await this.deps.transport.submit({ ...this.job, id: jobId }, events.push);
+    void this.pump(events, this.submission);
+  }
+
+  private async pump(events: JobEvents, submission: Submission): Promise<void> {
+    for await (const event of events) {
+      if (this.finished) break;
+      if (event.type === "started") {
+        this.workerId = event.worker_id;
+        this.leaveQueue();
+        continue;
+      }
+      if (event.type === "chunk") {
+        this.streamed = true;
+        this.out.push(event);
+        continue;
+      }
+      await submission.release();
+      if (event.type === "error" && event.code === "worker_lost" && !this.streamed && this.attempt < MAX_RESUBMITS) {
+        this.attempt++;
+        this.deps.log.warn({ job: this.job.id, worker: this.workerId, attempt: this.attempt }, "worker lost before any text: submitting the job again");
+        // The ledger counts it as waiting again; a resubmission is never refused for space.
+        await this.deps.transport.admit(this.job.model, this.job.id, { perModel: Infinity, total: Infinity, staleAfterMs: this.deps.queueTimeoutMs * 2 });
+        await this.submit(`${this.job.id}.${this.attempt}`);
+        return;
+      }
+      this.end(event);
+      return;
+    }
+  }
+
+  private armQueueTimer(): void {
+    clearTimeout(this.queueTimer);
+    this.queueTimer = setTimeout(() => {
+      if (!this.waiting || this.finished) return;
+      void this.submission?.cancel("queue timeout").catch(() => undefined);
+      const seconds = Math.round(this.deps.queueTimeoutMs / 1000);
+      this.end(this.error("queue_timeout", `no worker could run model '${this.job.model}' within ${seconds}s; try again later`));
+    }, this.deps.queueTimeoutMs);
+  }
+
+  private leaveQueue(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    clearTimeout(this.queueTimer);
+    this.deps.transport.leave(this.job.model, this.job.id).catch((error: unknown) => this.deps.log.warn({ err: error }, "ledger leave failed"));
+  }
+
+  private end(last: JobEvent): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.leaveQueue();
+    void this.submission?.release().catch(() => undefined);
+    this.out.push(last);
+    this.out.end();
+    this.deps.onEnd(this);
+  }
+
+  private error(code: ErrorMessage["code"], message: string): ErrorMessage {
+    return { v: WIRE_VERSION, type: "error", id: this.job.id, seq: -1, code, message };
+  }
+}

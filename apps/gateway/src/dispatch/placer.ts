@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { WIRE_VERSION, type CommandReply, type ModelOptions } from "@caravan/protocol";
+import type { GatewayTransport } from "@caravan/transport";
+import type { Logger } from "pino";
+import { place, type Placement } from "../routing/placement.ts";
+
+/** How long a load this gateway asked for counts as a copy before workers report it. */
+const PENDING_GRACE_MS = 2500;
+/** How long one gateway holds the right to place a load of a model on a worker. */
+const CLAIM_MS = 3000;
+
+export interface PlacerOptions {
+  transport: GatewayTransport;
+  log: Logger;
+  spillBacklog: number;
+  /** how long to wait for a worker to answer a load */
+  loadTimeoutMs: number;
+}
+
+/**
+ * The I/O around the pure placement function: it reads the cluster's state, asks place() what
+ * to do for a model, and sends the load command it calls for. Loads in flight count as copies
+ * (pendingLoads) so that a burst of requests does not load the model on every worker.
+ */
+export class Placer {
+  private readonly pending = new Map<string, Map<string, number>>();
+
+  constructor(private readonly options: PlacerOptions) {}
+
+  /**
+   * Makes sure `model` has (or gets) capacity for its waiting jobs. Does not wait for a load:
+   * the jobs wait in the queue, and the loaded copy starts taking them.
+   */
+  async ensureCapacity(model: string, hint: { keepAliveMs?: number; options?: ModelOptions } = {}): Promise<Placement> {
+    const decision = await this.decide(model);
+    // Gateways that see the same state pick the same worker (place() is deterministic), so a
+    // claim per model and worker stops duplicates without stopping a spill to another worker.
+    if (decision.action === "load" && (await this.options.transport.claim(`load:${model}:${decision.workerId}`, CLAIM_MS))) {
+      void this.load(decision.workerId, model, hint).catch(() => undefined);
+    }
+    return decision;
+  }
+
+  /** What place() says for `model` now. */
+  async decide(model: string): Promise<Placement> {
+    const [workers, stats] = await Promise.all([this.options.transport.workers(), this.options.transport.queueStats()]);
+    const queued = stats.find((s) => s.model === model);
+    return place({
+      model,
+      waiting: Math.max(queued?.waiting ?? 0, 1),
+      oldestWaitMs: queued ? Date.now() - queued.oldestAdmittedAt : 0,
+      workers,
+      spillBacklog: this.options.spillBacklog,
+      pendingLoads: this.pendingFor(model),
+    });
+  }
+
+  /** Sends a load command and waits for the reply; the load counts as a copy meanwhile. */
+  async load(workerId: string, model: string, hint: { keepAliveMs?: number; options?: ModelOptions }): Promise<CommandReply> {
+    const pending = this.pending.get(model) ?? new Map<string, number>();
+    this.pending.set(model, pending);
+    pending.set(workerId, Infinity);
+    this.options.log.info({ model, worker: workerId }, "placing model");
+    try {
+      const reply = await this.options.transport.command(
+        workerId,
+        { v: WIRE_VERSION, type: "load", id: randomUUID(), model, options: hint.options ?? {}, ...(hint.keepAliveMs !== undefined && { keep_alive_ms: hint.keepAliveMs }) },
+        this.options.loadTimeoutMs,
+      );
+      if (!reply.ok) this.options.log.warn({ model, worker: workerId, code: reply.code, reason: reply.message }, "worker refused the load");
+      // Until its heartbeat shows the copy, keep counting it (or stop at once if it was refused).
+      pending.set(workerId, reply.ok ? Date.now() + PENDING_GRACE_MS : 0);
+      return reply;
+    } catch (error) {
+      pending.set(workerId, 0);
+      this.options.log.warn({ model, worker: workerId, err: error }, "load command failed");
+      throw error;
+    }
+  }
+
+  private pendingFor(model: string): string[] {
+    const pending = this.pending.get(model);
+    if (!pending) return [];
+    const now = Date.now();
+    for (const [workerId, until] of pending) if (until <= now) pending.delete(workerId);
+    return [...pending.keys()];
+  }
+}

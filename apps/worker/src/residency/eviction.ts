@@ -1,0 +1,55 @@
+/** A model that holds (or is about to hold) memory, as the eviction planner sees it. */
+export interface Occupant {
+  model: string;
+  /** bytes it holds: the loader's figure once loaded, the estimate while loading */
+  bytes: number;
+  /** loaded with no references: may be evicted */
+  idle: boolean;
+  /** sticky keep_alive in ms; negative = forever */
+  keepAliveMs: number;
+  /** epoch ms */
+  lastUsedAt: number;
+}
+
+export interface RoomLimits {
+  maxLoadedModels: number;
+  memoryBudgetBytes: number;
+}
+
+export interface RoomPlan {
+  /** models to unload first, in eviction order */
+  evict: string[];
+  /** nothing else will be loaded, and the model alone is larger than the budget: load it anyway */
+  overBudget: boolean;
+}
+
+/**
+ * Ollama's eviction order: the idle model with the shortest keep_alive goes first (forever counts
+ * as longest), then the least recently used.
+ */
+export function evictionOrder(a: Occupant, b: Occupant): number {
+  const keep = (o: Occupant) => (o.keepAliveMs < 0 ? Number.POSITIVE_INFINITY : o.keepAliveMs);
+  return keep(a) - keep(b) || a.lastUsedAt - b.lastUsedAt || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0);
+}
+
+/**
+ * What must go for a model of `needBytes` to load beside `occupants` (loaded and loading models),
+ * or undefined when even evicting every idle model is not enough. Evicts idle models in
+ * eviction order, only as many as needed. A model that would be alone is loaded even when it
+ * exceeds the budget: the estimate may be pessimistic, and refusing would leave it unservable.
+ */
+export function planRoom(occupants: readonly Occupant[], needBytes: number, limits: RoomLimits): RoomPlan | undefined {
+  const candidates = occupants.filter((o) => o.idle).sort(evictionOrder);
+  const evict: string[] = [];
+  let count = occupants.length;
+  let bytes = occupants.reduce((sum, o) => sum + o.bytes, 0);
+  for (;;) {
+    const withinBudget = bytes + needBytes <= limits.memoryBudgetBytes;
+    if (count + 1 <= limits.maxLoadedModels && (withinBudget || count === 0)) return { evict, overBudget: !withinBudget };
+    const victim = candidates.shift();
+    if (!victim) return undefined;
+    evict.push(victim.model);
+    count -= 1;
+    bytes -= victim.bytes;
+  }
+}

@@ -1,0 +1,92 @@
+import type { ModelOptions } from "@caravan/protocol";
+import { FakeClock } from "./fake-clock.ts";
+import { Residency, type LoadFacts, type ResidencyConfig, type ResidencyDeps } from "./residency.ts";
+
+interface Pending<T> {
+  model: string;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * A loader for residency unit tests only: no engine, no model file. Loads and unloads finish at
+ * once, or, with `holdLoads` / `holdUnloads`, when the test calls finishLoad / failLoad /
+ * finishUnload. Every call is recorded in `calls` ("load a", "unload a").
+ */
+export class FakeLoader {
+  readonly calls: string[] = [];
+  readonly logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  changes = 0;
+  holdLoads = false;
+  holdUnloads = false;
+  /** a model's estimate; the loaded size is the same unless `loadedSizes` says otherwise */
+  readonly sizes = new Map<string, number>();
+  readonly loadedSizes = new Map<string, number>();
+  readonly failUnloads = new Set<string>();
+  private readonly loads: Pending<LoadFacts>[] = [];
+  private readonly unloads: Pending<void>[] = [];
+
+  constructor(private readonly clock: FakeClock) {}
+
+  deps(): ResidencyDeps {
+    return {
+      load: (model, options) => this.load(model, options),
+      unload: (model) => this.unload(model),
+      estimateBytes: (model) => this.sizes.get(model) ?? 100,
+      clock: this.clock,
+      onChange: () => {
+        this.changes += 1;
+      },
+      log: (level, msg, fields) => this.logs.push({ level, msg, fields }),
+    };
+  }
+
+  pendingLoads(): string[] {
+    return this.loads.map((p) => p.model);
+  }
+
+  finishLoad(model: string): void {
+    this.take(this.loads, model).resolve(this.facts(model));
+  }
+
+  failLoad(model: string, error = new Error(`cannot load ${model}`)): void {
+    this.take(this.loads, model).reject(error);
+  }
+
+  finishUnload(model: string): void {
+    this.take(this.unloads, model).resolve();
+  }
+
+  private facts(model: string): LoadFacts {
+    return { loadDurationNs: 2_000_000, sizeBytes: this.loadedSizes.get(model) ?? this.sizes.get(model) ?? 100, contextLength: 2048, slots: 2 };
+  }
+
+  private load(model: string, _options: ModelOptions): Promise<LoadFacts> {
+    this.calls.push(`load ${model}`);
+    if (!this.holdLoads) return Promise.resolve(this.facts(model));
+    return new Promise((resolve, reject) => this.loads.push({ model, resolve, reject }));
+  }
+
+  private unload(model: string): Promise<void> {
+    this.calls.push(`unload ${model}`);
+    if (this.failUnloads.has(model)) return Promise.reject(new Error(`cannot unload ${model}`));
+    if (!this.holdUnloads) return Promise.resolve();
+    return new Promise((resolve, reject) => this.unloads.push({ model, resolve, reject }));
+  }
+
+  private take<T>(list: Pending<T>[], model: string): Pending<T> {
+    const index = list.findIndex((p) => p.model === model);
+    if (index < 0) throw new Error(`nothing pending for ${model}`);
+    return list.splice(index, 1)[0]!;
+  }
+}
+
+export const MINUTE = 60_000;
+
+/** A Residency over a FakeClock and a FakeLoader, for unit tests only. Defaults: 3 models, 1000 bytes, keep_alive 5m. */
+export function fakeResidency(config: Partial<ResidencyConfig> = {}): { residency: Residency; clock: FakeClock; loader: FakeLoader } {
+  const clock = new FakeClock();
+  const loader = new FakeLoader(clock);
+  const residency = new Residency({ maxLoadedModels: 3, memoryBudgetBytes: 1000, defaultKeepAliveMs: 5 * MINUTE, ...config }, loader.deps());
+  return { residency, clock, loader };
+}

@@ -1,0 +1,13 @@
+export { Residency, type LoadFacts, type ResidencyConfig, type ResidencyDeps, type ResidencyLogLevel, type UseOptions } from "./residency.ts";
+export { NoRoomError, ResidencyClosedError } from "./errors.ts";
+export { atDeadline, MAX_TIMER_DELAY_MS, systemClock, type Clock } from "./clock.ts";
+export { evictionOrder, planRoom, type Occupant, type RoomLimits, type RoomPlan } from "./eviction.ts";
+export {
+  ByteSizeError,
+  defaultMemoryBudget,
+  estimateModelBytes,
+  MODEL_OVERHEAD_BYTES,
+  parseByteSize,
+  RAM_SHARE,
+  VRAM_RESERVE_BYTES,
+} from "./memory.ts";

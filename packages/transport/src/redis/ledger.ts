@@ -1,0 +1,62 @@
+import type { Redis } from "ioredis";
+import type { Admission, QueueLimits, QueueStats } from "../types.ts";
+import type { RedisNames } from "./keys.ts";
+
+/**
+ * Admission across gateways in one Lua script, so the bound holds exactly however many
+ * gateways admit at once. It first drops entries older than `staleAfterMs` (left by a gateway
+ * that crashed before it could `leave`), then counts, then adds.
+ * Keys are built inside the script from the prefix: fine on a single Redis, not on a cluster.
+ */
+const ADMIT = `
+local models = redis.call('SMEMBERS', KEYS[1])
+local total = 0
+for _, m in ipairs(models) do
+  local key = ARGV[1] .. m
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[7])
+  local n = redis.call('ZCARD', key)
+  if n == 0 then redis.call('SREM', KEYS[1], m) end
+  total = total + n
+end
+local mkey = ARGV[1] .. ARGV[2]
+if redis.call('ZSCORE', mkey, ARGV[3]) then return 1 end
+if total >= tonumber(ARGV[6]) then return -2 end
+if redis.call('ZCARD', mkey) >= tonumber(ARGV[5]) then return -1 end
+redis.call('ZADD', mkey, ARGV[4], ARGV[3])
+redis.call('SADD', KEYS[1], ARGV[2])
+return 1
+`;
+
+export class RedisLedger {
+  constructor(
+    private readonly redis: Redis,
+    private readonly names: RedisNames,
+  ) {}
+
+  async admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission> {
+    const now = Date.now();
+    const result = (await this.redis.eval(ADMIT, 1, this.names.queuedModels, this.names.queuedPrefix, model, jobId, now, limits.perModel, limits.total, now - limits.staleAfterMs)) as number;
+    if (result === 1) return { ok: true };
+    return { ok: false, full: result === -2 ? "total" : "model" };
+  }
+
+  async leave(model: string, jobId: string): Promise<void> {
+    await this.redis.zrem(this.names.queuedPrefix + model, jobId);
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    const models = await this.redis.smembers(this.names.queuedModels);
+    if (models.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const model of models) {
+      pipeline.zcard(this.names.queuedPrefix + model);
+      pipeline.zrange(this.names.queuedPrefix + model, 0, 0, "WITHSCORES");
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return models.flatMap((model, i) => {
+      const waiting = Number(results[2 * i]?.[1] ?? 0);
+      const oldest = results[2 * i + 1]?.[1] as string[] | undefined;
+      return waiting > 0 && oldest?.[1] ? [{ model, waiting, oldestAdmittedAt: Number(oldest[1]) }] : [];
+    });
+  }
+}
