@@ -20,7 +20,6 @@ describe("loadGatewayConfig", () => {
     expect(() => loadGatewayConfig({ CARAVAN_HOST: "x:y" })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ CARAVAN_HOST: "x:y" })).toThrow(/CARAVAN_HOST/);
     expect(() => loadGatewayConfig({ REDIS_URL: "http://nope" })).toThrow(/REDIS_URL/);
-    expect(() => loadGatewayConfig({ CARAVAN_KEEP_ALIVE: "soon" })).toThrow(/CARAVAN_KEEP_ALIVE/);
     expect(() => loadGatewayConfig({ CARAVAN_MAX_QUEUE: "0" })).toThrow(/CARAVAN_MAX_QUEUE/);
     expect(() => loadGatewayConfig({ CARAVAN_QUEUE_TIMEOUT: "never" })).toThrow(/CARAVAN_QUEUE_TIMEOUT/);
   });
@@ -31,7 +30,6 @@ describe("loadGatewayConfig", () => {
       port: 11434,
       redisUrl: undefined,
       redisPrefix: "caravan",
-      keepAliveMs: 300_000,
       maxQueue: 512,
       maxQueuePerModel: 512,
       queueTimeoutMs: 120_000,

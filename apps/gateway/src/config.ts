@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envDuration, envInt, envKeepAlive, envString, parseEnv } from "@caravan/protocol";
+import { envDuration, envInt, envString, parseEnv } from "@caravan/protocol";
 
 /** Where to listen: `host:port`, `host`, `:port` or a URL, like OLLAMA_HOST. Default 127.0.0.1:11434. */
 export function parseListenAddress(raw: string | undefined): { hostname: string; port: number } | undefined {
@@ -43,7 +43,6 @@ const GatewayEnv = z.object({
     }),
   REDIS_URL: envString().pipe(z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional()),
   CARAVAN_REDIS_PREFIX: envString(),
-  CARAVAN_KEEP_ALIVE: envKeepAlive("5m"),
   CARAVAN_MAX_QUEUE: envInt(1, 512),
   CARAVAN_MAX_QUEUE_PER_MODEL: envInt(1, 0),
   CARAVAN_QUEUE_TIMEOUT: envDuration("2m"),
@@ -55,8 +54,6 @@ export interface GatewayConfig {
   port: number;
   redisUrl: string | undefined;
   redisPrefix: string;
-  /** the server's default keep_alive in ms (-1 = forever) */
-  keepAliveMs: number;
   /** most requests waiting for a worker, in all and per model */
   maxQueue: number;
   maxQueuePerModel: number;
@@ -73,7 +70,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     port: parsed.CARAVAN_HOST.port,
     redisUrl: parsed.REDIS_URL,
     redisPrefix: parsed.CARAVAN_REDIS_PREFIX ?? "caravan",
-    keepAliveMs: parsed.CARAVAN_KEEP_ALIVE,
     maxQueue: parsed.CARAVAN_MAX_QUEUE,
     // 0 (unset) = the overall bound applies to each model too
     maxQueuePerModel: parsed.CARAVAN_MAX_QUEUE_PER_MODEL || parsed.CARAVAN_MAX_QUEUE,

@@ -1,0 +1,53 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "@caravan/protocol";
+import { defaultThreads, loadWorkerConfig } from "./config.ts";
+
+describe("loadWorkerConfig", () => {
+  it("reads the defaults", () => {
+    const config = loadWorkerConfig({});
+    expect(config).toMatchObject({
+      modelsDir: path.resolve("./models"),
+      numParallel: 4,
+      contextLength: 4096,
+      keepAliveMs: 300_000,
+      gpu: "auto",
+      maxLoadedModels: 3,
+      memoryBudgetBytes: undefined,
+      redisUrl: undefined,
+      redisPrefix: "caravan",
+    });
+    expect(config.threads).toBe(defaultThreads());
+  });
+
+  it("parses every variable", () => {
+    expect(
+      loadWorkerConfig({
+        CARAVAN_MODELS: "/srv/models",
+        CARAVAN_NUM_PARALLEL: "8",
+        CARAVAN_THREADS: "2",
+        CARAVAN_KEEP_ALIVE: "-1",
+        CARAVAN_GPU: "false",
+        CARAVAN_MAX_LOADED_MODELS: "1",
+        CARAVAN_MEMORY_BUDGET: "2GiB",
+        CARAVAN_WORKER_ID: "gpu-7",
+      }),
+    ).toMatchObject({ modelsDir: "/srv/models", numParallel: 8, threads: 2, keepAliveMs: -1, gpu: false, maxLoadedModels: 1, memoryBudgetBytes: 2 * 1024 ** 3, workerId: "gpu-7" });
+  });
+
+  it.each([
+    ["CARAVAN_NUM_PARALLEL", "0"],
+    ["CARAVAN_THREADS", "many"],
+    ["CARAVAN_KEEP_ALIVE", "soon"],
+    ["CARAVAN_GPU", "tpu"],
+    ["CARAVAN_MAX_LOADED_MODELS", "1.5"],
+    ["CARAVAN_MEMORY_BUDGET", "lots"],
+  ])("stops on a bad %s, naming it", (name, value) => {
+    expect(() => loadWorkerConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadWorkerConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it("uses one thread on two cores, half the cores beyond", () => {
+    expect([1, 2, 4, 16].map((cores) => defaultThreads(cores))).toEqual([1, 1, 2, 8]);
+  });
+});
