@@ -62,7 +62,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
         return estimateModelBytes(entry, engine.contextSizeFor(entry, options), config.numParallel);
       },
       clock: systemClock,
-      onChange: () => void sync().catch((error: unknown) => log.warn({ err: error }, "state sync failed")),
+      onChange: () => void sync(),
       log: (level, msg, fields) => log[level]({ ...fields }, msg),
     },
   );
@@ -109,8 +109,10 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     gpu: device.gpu,
   });
 
-  // Consume exactly the queues of the models loaded here, then tell the gateways.
-  const sync = async () => {
+  // Consume exactly the queues of the models loaded here, then tell the gateways. Syncs run one
+  // after another, so a late one never undoes what a newer state asked for.
+  let syncing: Promise<void> = Promise.resolve();
+  const syncOnce = async () => {
     if (!draining) {
       for (const entry of entries) {
         if (residency.isLoaded(entry.name)) await transport.serve(entry.name, handler, config.numParallel);
@@ -118,6 +120,10 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
       }
     }
     await transport.advertise(state());
+  };
+  const sync = (): Promise<void> => {
+    syncing = syncing.then(syncOnce).catch((error: unknown) => log.warn({ err: error }, "state sync failed"));
+    return syncing;
   };
 
   const heartbeat = async () => {
@@ -138,6 +144,10 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   }, HEARTBEAT_MS);
   timer.unref();
 
+  const untilIdle = async () => {
+    while (busy > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
   let closing: Promise<void> | undefined;
   return {
     workerId: config.workerId,
@@ -149,9 +159,10 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
         draining = true;
         clearInterval(timer);
         await closeAll([
-          // Gateways stop placing work here; then running jobs finish (stopServing waits for them).
+          // Gateways stop placing work here; no new jobs are taken; the running ones finish.
           () => transport.advertise(state()),
           ...entries.map((entry) => () => transport.stopServing(entry.name)),
+          () => untilIdle(),
           () => residency.unloadAll(),
           () => transport.close(),
           () => engine.close(),

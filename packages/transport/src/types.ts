@@ -79,7 +79,7 @@ export interface GatewayTransport {
 export interface WorkerTransport {
   /** starts taking jobs from `model`'s queue, at most `concurrency` at a time; idempotent */
   serve(model: string, handler: JobHandler, concurrency: number): Promise<void>;
-  /** stops taking new jobs for `model` (running ones finish); idempotent */
+  /** stops taking new jobs for `model` at once (running ones finish in the background); idempotent */
   stopServing(model: string): Promise<void>;
   /** handles commands addressed to this worker */
   onCommand(handler: CommandHandler): Promise<void>;

@@ -21,6 +21,7 @@ export class RedisWorkerTransport implements WorkerTransport {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly consumers = new Map<string, Worker>();
+  private readonly retiring = new Set<Promise<unknown>>();
   private readonly running = new Map<string, AbortController>();
   private readonly workerId: string;
   private commandHandler: CommandHandler | undefined;
@@ -57,7 +58,11 @@ export class RedisWorkerTransport implements WorkerTransport {
     const consumer = this.consumers.get(model);
     if (!consumer) return;
     this.consumers.delete(model);
-    await consumer.close();
+    // close() waits for a job the consumer may have just taken; that must not hold up the
+    // caller (the worker's state sync and heartbeat), so it finishes in the background.
+    const closing = consumer.close().catch(() => undefined);
+    this.retiring.add(closing);
+    void closing.finally(() => this.retiring.delete(closing));
   }
 
   async onCommand(handler: CommandHandler): Promise<void> {
@@ -75,6 +80,7 @@ export class RedisWorkerTransport implements WorkerTransport {
       // Worker.close() stops taking jobs and waits for the running ones: shutdown drains.
       ...[...this.consumers.values()].map((consumer) => () => consumer.close()),
       () => this.consumers.clear(),
+      () => Promise.all(this.retiring),
       () => this.redis.del(this.names.worker(this.workerId)),
       () => this.subscriber.quit(),
       () => this.redis.quit(),
