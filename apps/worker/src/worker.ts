@@ -157,12 +157,13 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     close() {
       closing ??= (async () => {
         draining = true;
-        clearInterval(timer);
         await closeAll([
           // Gateways stop placing work here; no new jobs are taken; the running ones finish.
           () => transport.advertise(state()),
           ...entries.map((entry) => () => transport.stopServing(entry.name)),
+          // The heartbeat goes on while jobs drain: a draining worker is not a lost one.
           () => untilIdle(),
+          () => clearInterval(timer),
           () => residency.unloadAll(),
           () => transport.close(),
           () => engine.close(),

@@ -48,7 +48,9 @@ export class Dispatcher {
     const admission = await transport.admit(job.model, job.id, this.limits);
     if (!admission.ok) throw serverBusy();
     try {
-      const placement = await this.placer.ensureCapacity(job.model, { keepAliveMs: job.keep_alive_ms, options: job.options });
+      // The load gets the server's default keep_alive: the job's own value (0, say) applies when
+      // the job itself runs there; a load with keep_alive 0 would unload before the job arrived.
+      const placement = await this.placer.ensureCapacity(job.model, { options: job.options });
       if (placement.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${job.model}' now: ${placement.reason}`);
       const run = new JobRun(job, { transport, log: this.options.log, queueTimeoutMs: this.options.queueTimeoutMs, onEnd: (r) => this.runs.delete(r) });
       this.runs.add(run);
@@ -85,10 +87,15 @@ export class Dispatcher {
     }
   }
 
-  /** `messages: []` with keep_alive 0: unloads every copy in the cluster, once its requests end. */
+  /**
+   * `messages: []` with keep_alive 0: unloads every copy in the cluster, once its requests end.
+   * Every worker that has the model on disk is asked, not only those whose last reported state
+   * shows it loaded: a copy loaded a moment ago may not be in that state yet, and an unload of a
+   * model that is not loaded costs a worker nothing.
+   */
   async unloadEverywhere(model: string): Promise<void> {
-    const holders = (await this.options.transport.workers()).filter((w) => w.loaded.some((c) => c.model === model));
-    await Promise.all(holders.map((w) => this.command(w.worker_id, { type: "unload", model })));
+    const workers = (await this.options.transport.workers()).filter((w) => w.loaded.some((c) => c.model === model) || w.models.some((m) => m.name === model));
+    await Promise.all(workers.map((w) => this.command(w.worker_id, { type: "unload", model })));
   }
 
   close(): void {

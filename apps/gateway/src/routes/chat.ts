@@ -27,6 +27,8 @@ export function chatHandler(deps: GatewayDeps) {
     const signal = c.req.raw.signal;
     const onAbort = () => void run.cancel("client disconnected");
     signal.addEventListener("abort", onAbort, { once: true });
+    // A client that left while the job was being queued fired its abort before we listened.
+    if (signal.aborted) onAbort();
     const elapsedNs = () => Number(process.hrtime.bigint() - startedAt);
     const events = run[Symbol.asyncIterator]();
 

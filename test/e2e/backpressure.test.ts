@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedisCluster } from "../harness/cluster.ts";
+import { postJson } from "../harness/ndjson.ts";
+import { canonical, chatBody, chatOnce, ChatStream, getPs, logsOf, pollUntil, sleep, tempModelsDir, waitForPs, type Ps } from "../harness/scenario.ts";
+
+/**
+ * Backpressure over Redis with one worker that runs one request at a time
+ * (CARAVAN_NUM_PARALLEL=1): a bounded queue answers 503 at once, a request that waits too long
+ * gets a 503 naming its model, and a client that gives up while queued leaves nothing behind.
+ */
+
+type Cluster = Awaited<ReturnType<typeof startRedisCluster>>;
+const BUSY = { error: "server busy, please try again.  maximum pending requests exceeded" };
+/** distinctive lengths, so that the worker's log tells whether an abandoned request ran */
+const ABANDONED_TOKENS = 33;
+const QUICKLY_ABANDONED_TOKENS = 34;
+const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
+
+describe("bounded queue (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_MAX_QUEUE=2)", () => {
+  let models: Awaited<ReturnType<typeof tempModelsDir>>;
+  let cluster: Cluster;
+  let url: string;
+  beforeAll(async () => {
+    models = await tempModelsDir();
+    cluster = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_MODELS: models.dir, CARAVAN_NUM_PARALLEL: "1", CARAVAN_MAX_QUEUE: "2" } });
+    url = cluster.gatewayUrls[0]!;
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await models?.remove();
+  });
+
+  it("answers 503 with Ollama's message and Retry-After when the queue is full; the waiting requests still complete", async () => {
+    // One running (its first chunk came back), two waiting: the queue is full.
+    const running = await ChatStream.open(url, chatBody("alpha", 800));
+    const waiting = [chatOnce(url, chatBody("alpha", 16)), chatOnce(url, chatBody("alpha", 16, { messages: [{ role: "user", content: "The little bird" }] }))];
+    await waitForPs(url, (p) => waitingFor(p, "alpha") === 2, 5000, "two requests waiting for alpha");
+
+    const refused = await chatOnce(url, chatBody("alpha", 16));
+    const refusedStream = await postJson(`${url}/api/chat`, chatBody("alpha", 16, { stream: true }));
+    expect(running.endedAt, "the first request was still running").toBeUndefined();
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual(BUSY);
+    expect(refused.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+    expect(refusedStream.status).toBe(503);
+    expect(await refusedStream.json()).toEqual(BUSY);
+    expect(refusedStream.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+
+    const lines = await running.ended;
+    expect(lines.at(-1)!.line).toMatchObject({ model: "alpha", done: true, done_reason: "length", eval_count: 800 });
+    expect(running.content().length).toBeGreaterThan(100);
+    const [first, second] = await Promise.all(waiting);
+    for (const answer of [first!, second!]) {
+      expect(answer).toMatchObject({ status: 200, body: { model: "alpha", done: true, eval_count: 16 } });
+      expect((answer.body.message as { content: string }).content.length).toBeGreaterThan(0);
+    }
+    expect((first!.body.message as { content: string }).content).not.toBe((second!.body.message as { content: string }).content);
+    expect(waitingFor(await getPs(url), "alpha")).toBe(0);
+    // exactly the three admitted requests ran (log lines come over a pipe: wait for them)
+    const ran = await pollUntil(async () => logsOf(cluster.workers[0]!, "job finished", "alpha").map((l) => l.eval_count), (v) => v.length >= 3, 3000, "three job finished lines");
+    expect(ran).toEqual([800, 16, 16]);
+  });
+
+  it("drops a request whose client gives up while it waits: it never runs", async () => {
+    const [worker] = cluster.workers;
+    const finishedBefore = logsOf(worker!, "job finished").length;
+    const stoppedBefore = logsOf(worker!, "generation stopped: request cancelled").length;
+
+    const running = await ChatStream.open(url, chatBody("alpha", 1000));
+    const controller = new AbortController();
+    const abandoned = chatOnce(url, chatBody("alpha", ABANDONED_TOKENS), { signal: controller.signal }).then(
+      (answer) => `answered ${answer.status}`,
+      (error: Error) => error.name,
+    );
+    await waitForPs(url, (p) => waitingFor(p, "alpha") === 1, 5000, "the second request waiting");
+    await sleep(300); // well inside its wait (see the next test for a client that gives up at once)
+    controller.abort();
+    expect(await abandoned).toBe("AbortError");
+    // The gateway takes it out of the queue at once, while the first still runs.
+    await waitForPs(url, (p) => waitingFor(p, "alpha") === 0, 1500, "the abandoned request to leave the queue");
+    expect(running.endedAt, "the first request was still running").toBeUndefined();
+
+    const lines = await running.ended;
+    expect(lines.at(-1)!.line).toMatchObject({ done: true, eval_count: 1000 });
+    // The worker is free now: had the abandoned job stayed in the queue it would run at once.
+    await sleep(2000);
+    const ran = logsOf(worker!, "job finished").slice(finishedBefore).map((l) => l.eval_count);
+    expect(ran.filter((n) => n === ABANDONED_TOKENS)).toEqual([]);
+    expect(ran.filter((n) => n === 1000)).toEqual([1000]);
+    expect(logsOf(worker!, "generation stopped: request cancelled").length).toBe(stoppedBefore);
+    expect((await getPs(url)).queues).toEqual([]);
+    // and the model still answers
+    expect(await chatOnce(url, chatBody("alpha", 8))).toMatchObject({ status: 200, body: { done: true, eval_count: 8 } });
+  });
+
+  it("drops requests whose clients give up within moments of sending them", async () => {
+    const [worker] = cluster.workers;
+    const finishedBefore = logsOf(worker!, "job finished").length;
+    const running = await ChatStream.open(url, chatBody("alpha", 1000));
+    // One after another (the queue holds two), each abandoned a few ms after it was sent: the
+    // client may be gone before the gateway has even finished queueing the job.
+    const outcomes: string[] = [];
+    for (const delayMs of [0, 3, 8, 15, 30, 60]) {
+      const controller = new AbortController();
+      const abandoned = chatOnce(url, chatBody("alpha", QUICKLY_ABANDONED_TOKENS), { signal: controller.signal }).then(
+        (answer) => `answered ${answer.status}`,
+        (error: Error) => error.name,
+      );
+      await sleep(delayMs);
+      controller.abort();
+      outcomes.push(await abandoned);
+    }
+    const lines = await running.ended;
+    expect(lines.at(-1)!.line).toMatchObject({ done: true, eval_count: 1000 });
+    await sleep(2000);
+    // None of them runs on the worker for a client that is gone.
+    const ran = logsOf(worker!, "job finished").slice(finishedBefore).map((l) => l.eval_count);
+    expect(ran.filter((n) => n === QUICKLY_ABANDONED_TOKENS), "abandoned jobs that ran anyway").toEqual([]);
+    expect(ran.filter((n) => n === 1000)).toEqual([1000]);
+    expect(outcomes).toEqual(Array(6).fill("AbortError"));
+    expect((await getPs(url)).queues).toEqual([]);
+  });
+});
+
+describe("queue timeout (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_QUEUE_TIMEOUT=3s)", () => {
+  let models: Awaited<ReturnType<typeof tempModelsDir>>;
+  let cluster: Cluster;
+  let url: string;
+  beforeAll(async () => {
+    models = await tempModelsDir();
+    cluster = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_MODELS: models.dir, CARAVAN_NUM_PARALLEL: "1", CARAVAN_QUEUE_TIMEOUT: "3s" } });
+    url = cluster.gatewayUrls[0]!;
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await models?.remove();
+  });
+
+  it("answers 503 naming the model when a request waits past the timeout; the running one completes", async () => {
+    // 1500 tokens: several seconds on this machine, well past the 3 s the next requests may wait.
+    const running = await ChatStream.open(url, chatBody("alpha", 1500));
+    const sentAt = Date.now();
+    const [late, lateStream] = await Promise.all([
+      chatOnce(url, chatBody("alpha", 16)).then((answer) => ({ ...answer, after: Date.now() - sentAt })),
+      postJson(`${url}/api/chat`, chatBody("alpha", 16, { stream: true })).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: string }, after: Date.now() - sentAt })),
+    ]);
+    expect(running.endedAt, "the first request was still running").toBeUndefined();
+    for (const answer of [late, lateStream]) {
+      expect(answer.status).toBe(503);
+      expect(answer.body.error).toMatch(/alpha/);
+      expect(answer.after).toBeGreaterThanOrEqual(2900);
+      expect(answer.after).toBeLessThan(6000);
+    }
+    expect(waitingFor(await getPs(url), "alpha")).toBe(0);
+
+    const lines = await running.ended;
+    expect(lines.at(-1)!.line).toMatchObject({ done: true, done_reason: "length", eval_count: 1500 });
+    expect(lines.some((l) => "error" in l.line)).toBe(false);
+    // the timed-out jobs were taken out of the queue: they never run
+    await sleep(2000);
+    expect(logsOf(cluster.workers[0]!, "job finished", "alpha").map((l) => l.eval_count)).toEqual([1500]);
+  });
+});
