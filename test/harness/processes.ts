@@ -87,7 +87,8 @@ export async function startCaravan(kind: keyof typeof ENTRY, env: Record<string,
     waitForLog,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // A process already gone (exited, or killed by a signal) has no exit event left to fire.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
         child.once("exit", (code) => {
           clearTimeout(kill);
