@@ -144,6 +144,9 @@ function contract(name: string, makePair: () => Promise<Pair>) {
       expect(await pair.gateway.claim("m", 200)).toBe(false);
       await new Promise((r) => setTimeout(r, 250));
       expect(await pair.gateway.claim("m", 200)).toBe(true);
+      await pair.gateway.releaseClaim("m");
+      expect(await pair.gateway.claim("m", 5000)).toBe(true);
+      await pair.gateway.releaseClaim("m");
     });
   });
 }

@@ -83,6 +83,10 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
     return true;
   }
 
+  async releaseClaim(key: string): Promise<void> {
+    this.claims.delete(key);
+  }
+
   async workers(): Promise<WorkerState[]> {
     return this.state && !this.closed ? [this.state] : [];
   }

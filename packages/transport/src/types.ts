@@ -71,6 +71,8 @@ export interface GatewayTransport {
    * gateways reacting to the same backlog do not load several copies at once.
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** gives a claim back before it expires (the load it guarded has been answered) */
+  releaseClaim(key: string): Promise<void>;
   /** the live workers' latest advertised state (at most ~1 s old) */
   workers(): Promise<WorkerState[]>;
   close(): Promise<void>;

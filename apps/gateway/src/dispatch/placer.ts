@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { WIRE_VERSION, type CommandReply, type ModelOptions } from "@caravan/protocol";
+import { WIRE_VERSION, type CommandReply, type ModelOptions, type WorkerState } from "@caravan/protocol";
 import type { GatewayTransport } from "@caravan/transport";
 import type { Logger } from "pino";
 import { place, type Placement } from "../routing/placement.ts";
@@ -35,8 +35,12 @@ export class Placer {
     const decision = await this.decide(model);
     // Gateways that see the same state pick the same worker (place() is deterministic), so a
     // claim per model and worker stops duplicates without stopping a spill to another worker.
-    if (decision.action === "load" && (await this.options.transport.claim(`load:${model}:${decision.workerId}`, CLAIM_MS))) {
-      void this.load(decision.workerId, model, hint).catch(() => undefined);
+    const claim = decision.action === "load" ? `load:${model}:${decision.workerId}` : undefined;
+    if (decision.action === "load" && claim && (await this.options.transport.claim(claim, CLAIM_MS))) {
+      // Once the worker has answered, its own state tells other gateways; the claim can go.
+      void this.load(decision.workerId, model, hint)
+        .catch(() => undefined)
+        .finally(() => void this.options.transport.releaseClaim(claim).catch(() => undefined));
     }
     return decision;
   }
@@ -51,7 +55,7 @@ export class Placer {
       oldestWaitMs: queued ? Date.now() - queued.oldestAdmittedAt : 0,
       workers,
       spillBacklog: this.options.spillBacklog,
-      pendingLoads: this.pendingFor(model),
+      pendingLoads: this.pendingFor(model, workers),
     });
   }
 
@@ -78,11 +82,19 @@ export class Placer {
     }
   }
 
-  private pendingFor(model: string): string[] {
+  /**
+   * This gateway's loads of `model` not yet visible in worker state. An answered load that a
+   * worker already reports is dropped at once: from then on its state, not our memory, says
+   * whether the copy is there (it may have been unloaded since).
+   */
+  private pendingFor(model: string, workers: readonly WorkerState[]): string[] {
     const pending = this.pending.get(model);
     if (!pending) return [];
     const now = Date.now();
-    for (const [workerId, until] of pending) if (until <= now) pending.delete(workerId);
+    for (const [workerId, until] of pending) {
+      const reported = workers.some((w) => w.worker_id === workerId && w.loaded.some((c) => c.model === model && !c.loading));
+      if (until <= now || (until !== Infinity && reported)) pending.delete(workerId);
+    }
     return [...pending.keys()];
   }
 }

@@ -83,6 +83,10 @@ export class RedisGatewayTransport implements GatewayTransport {
     return (await this.redis.set(this.names.claim(key), "1", "PX", ttlMs, "NX")) === "OK";
   }
 
+  async releaseClaim(key: string): Promise<void> {
+    await this.redis.del(this.names.claim(key));
+  }
+
   async workers(): Promise<WorkerState[]> {
     const now = Date.now();
     if (!this.workersCache || now - this.workersCache.at > WORKERS_CACHE_MS) {
