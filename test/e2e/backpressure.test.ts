@@ -117,7 +117,9 @@ describe("bounded queue (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_MAX_QUEUE=2)"
     const ran = logsOf(worker!, "job finished").slice(finishedBefore).map((l) => l.eval_count);
     expect(ran.filter((n) => n === QUICKLY_ABANDONED_TOKENS), "abandoned jobs that ran anyway").toEqual([]);
     expect(ran.filter((n) => n === 1000)).toEqual([1000]);
-    expect(outcomes).toEqual(Array(6).fill("AbortError"));
+    // A request sent while the abandoned one before it still holds its queue place may be
+    // refused as queue-full before its own client gives up; it never runs either way.
+    for (const outcome of outcomes) expect(["AbortError", "answered 503"]).toContain(outcome);
     expect((await getPs(url)).queues).toEqual([]);
   });
 });

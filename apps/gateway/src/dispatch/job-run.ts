@@ -51,8 +51,10 @@ export class JobRun implements AsyncIterable<JobEvent> {
   /** The client went away: stop the job wherever it is. */
   async cancel(reason: string): Promise<void> {
     if (this.finished) return;
-    await this.submission?.cancel(reason).catch((error: unknown) => this.deps.log.warn({ err: error, job: this.job.id }, "cancel failed"));
+    const submission = this.submission;
+    // End first: the ledger frees the job's place at once, not after the cancel's round trips.
     this.end(this.error("cancelled", "request cancelled"));
+    await submission?.cancel(reason).catch((error: unknown) => this.deps.log.warn({ err: error, job: this.job.id }, "cancel failed"));
   }
 
   /** The worker running this job stopped beating. */
