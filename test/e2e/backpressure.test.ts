@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster } from "../harness/cluster.ts";
 import { postJson } from "../harness/ndjson.ts";
-import { canonical, chatBody, chatOnce, ChatStream, getPs, logsOf, pollUntil, sleep, tempModelsDir, waitForPs, type Ps } from "../harness/scenario.ts";
+import { chatBody, chatOnce, ChatStream, getPs, logsOf, pollUntil, sleep, tempModelsDir, waitForPs, waitingFor } from "../harness/scenario.ts";
 
 /**
  * Backpressure over Redis with one worker that runs one request at a time
@@ -14,7 +14,6 @@ const BUSY = { error: "server busy, please try again.  maximum pending requests 
 /** distinctive lengths, so that the worker's log tells whether an abandoned request ran */
 const ABANDONED_TOKENS = 33;
 const QUICKLY_ABANDONED_TOKENS = 34;
-const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
 
 describe("bounded queue (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_MAX_QUEUE=2)", () => {
   let models: Awaited<ReturnType<typeof tempModelsDir>>;

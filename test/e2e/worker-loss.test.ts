@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster } from "../harness/cluster.ts";
 import {
-  canonical,
   chatBody,
   chatOnce,
   ChatStream,
@@ -13,8 +12,8 @@ import {
   tempModelsDir,
   waitForExit,
   waitForPs,
+  waitingFor,
   workerById,
-  type Ps,
 } from "../harness/scenario.ts";
 
 /**
@@ -30,7 +29,6 @@ import {
 const KILL_DETECTION_BOUND_MS = 15_000;
 
 type Cluster = Awaited<ReturnType<typeof startRedisCluster>>;
-const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
 
 describe("worker loss (1 gateway, 3 workers, CARAVAN_NUM_PARALLEL=1)", () => {
   let models: Awaited<ReturnType<typeof tempModelsDir>>;

@@ -187,3 +187,6 @@ export function forgetKilledWorker(deployment: Deployment, proc: CaravanProcess)
   const index = deployment.workers.indexOf(proc);
   if (index !== -1) deployment.workers[index] = { ...proc, stop: async () => proc.child.exitCode };
 }
+
+/** Requests waiting for `name` (a short name like "alpha") in /api/ps's queues. */
+export const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
