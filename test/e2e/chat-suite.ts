@@ -144,6 +144,15 @@ export function chatSuite(name: string, start: () => Promise<Deployment>) {
       expect(list.models.map((m) => m.name)).toContain("stories260k:latest");
     });
 
+    it("enforces a JSON schema given as format", async () => {
+      const format = { type: "object", properties: { name: { type: "string", maxLength: 12 }, age: { type: "integer" } }, required: ["name", "age"] };
+      const once = await chatOnce(url, { messages: [{ role: "user", content: "Who is Lily?" }], format, options: { seed: 3, num_predict: 200 } });
+      const value = JSON.parse(once.message.content) as { name: unknown; age: unknown };
+      expect(typeof value.name).toBe("string");
+      expect(Number.isInteger(value.age)).toBe(true);
+      expect(once.done_reason).toBe("stop");
+    });
+
     it("loads on an empty conversation and unloads with keep_alive 0", async () => {
       const load = await chatOnce(url, { messages: [] });
       expect(load).toMatchObject({ done: true, done_reason: "load", message: { role: "assistant", content: "" } });

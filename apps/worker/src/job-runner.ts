@@ -2,7 +2,7 @@ import type { JobMessage } from "@caravan/protocol";
 import type { JobContext } from "@caravan/transport";
 import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
-import { GenerationAbortedError, type LlamaEngine } from "./engine/index.ts";
+import { EngineRequestError, GenerationAbortedError, type LlamaEngine } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
 import type { Residency } from "./residency/index.ts";
 
@@ -48,6 +48,7 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
       entry,
       messages: job.messages,
       options: job.options,
+      format: job.format,
       signal: ctx.signal,
       onText: (text) => batcher.push(text),
     });
@@ -63,6 +64,10 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
       const partial = error instanceof GenerationAbortedError ? error.partial : undefined;
       log.info({ job: job.id, model: entry.name, eval_count: partial?.metrics.eval_count ?? 0 }, "generation stopped: request cancelled");
       await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
+      return;
+    }
+    if (error instanceof EngineRequestError) {
+      await ctx.emit({ type: "error", code: "bad_request", message: error.message });
       return;
     }
     log.error({ job: job.id, model: entry.name, err: error }, "generation failed");

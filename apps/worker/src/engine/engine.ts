@@ -1,8 +1,11 @@
-import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaGrammar } from "node-llama-cpp";
+
+/** Compiled format grammars kept per engine. */
+const GRAMMAR_CACHE_SIZE = 64;
 import { canonicalModelName, type ModelOptions } from "@caravan/protocol";
 import type { CatalogEntry } from "../catalog/catalog.ts";
 import { toChatHistory } from "./chat-history.ts";
-import { EngineClosedError, EngineError, GenerationAbortedError } from "./errors.ts";
+import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedError } from "./errors.ts";
 import { generateOnSlot } from "./generation.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
@@ -40,6 +43,7 @@ interface ModelHandle {
  */
 export class LlamaEngine {
   private readonly handles = new Map<string, ModelHandle>();
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private readonly closing = new AbortController();
   private readonly inflight = new Set<Promise<unknown>>();
   private closed: Promise<void> | undefined;
@@ -81,7 +85,8 @@ export class LlamaEngine {
         try {
           const { settings: sampling, ignored } = toSamplingSettings(req.options, slot.sequence.contextSize);
           if (ignored.length > 0) this.log("info", "options not supported by the engine, ignored", { model: handle.name, options: ignored });
-          const run = await this.guard(generateOnSlot(slot, toChatHistory(req.messages), sampling, signal, req.onText), req.signal);
+          const grammar = await this.grammarFor(req.format);
+          const run = await this.guard(generateOnSlot(slot, toChatHistory(req.messages), sampling, signal, req.onText, grammar), req.signal);
           const metrics = {
             load_duration: loadNs,
             prompt_eval_count: run.promptEvalCount,
@@ -129,6 +134,25 @@ export class LlamaEngine {
   /** The context size a model gets with these options (per sequence), before loading it. */
   contextSizeFor(entry: CatalogEntry, options: ModelOptions): number {
     return this.loadSettingsFor(entry, options).contextSize;
+  }
+
+  /**
+   * The grammar that enforces `format`: node-llama-cpp's JSON grammar for "json", one compiled
+   * from the schema otherwise. Compiled grammars are kept (a client usually repeats its schema).
+   */
+  private async grammarFor(format: GenerateRequest["format"]): Promise<LlamaGrammar | undefined> {
+    if (format === undefined || format === "") return undefined;
+    const key = format === "json" ? "json" : JSON.stringify(format);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      grammar = (format === "json" ? this.llama.getGrammarFor("json") : this.llama.createGrammarForJsonSchema(format as never)).catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new EngineRequestError(`format: cannot use this JSON schema: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      });
+      if (this.grammars.size >= GRAMMAR_CACHE_SIZE) this.grammars.delete(this.grammars.keys().next().value!);
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
   }
 
   /** Names of the models in memory now, sorted. */

@@ -4,7 +4,7 @@ import type { WorkerMetrics } from "@caravan/protocol";
  * Errors the engine throws, each with a stable code from the protocol's ErrorCode.
  */
 export class EngineError extends Error {
-  readonly code: "engine_error" | "cancelled" = "engine_error";
+  readonly code: "engine_error" | "cancelled" | "bad_request" = "engine_error";
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "EngineError";
@@ -43,4 +43,13 @@ export class EngineClosedError extends EngineError {
 
 export function abortError(signal: AbortSignal): GenerationAbortedError {
   return new GenerationAbortedError(signal.reason);
+}
+
+/** The request asks for something the engine cannot do as asked (e.g. a JSON schema it cannot compile). */
+export class EngineRequestError extends EngineError {
+  override readonly code = "bad_request";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "EngineRequestError";
+  }
 }

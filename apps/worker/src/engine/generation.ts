@@ -1,4 +1,4 @@
-import { TokenMeter, type ChatHistoryItem, type LlamaChatResponse } from "node-llama-cpp";
+import { TokenMeter, type ChatHistoryItem, type LlamaChatResponse, type LlamaGrammar } from "node-llama-cpp";
 import type { SamplingSettings } from "./sampling.ts";
 import type { Slot } from "./loaded-model.ts";
 
@@ -28,6 +28,7 @@ export async function generateOnSlot(
   sampling: SamplingSettings,
   signal: AbortSignal,
   onText: (text: string) => void,
+  grammar?: LlamaGrammar,
 ): Promise<SlotGeneration> {
   const { sequence } = slot;
   const started = process.hrtime.bigint();
@@ -62,6 +63,7 @@ export async function generateOnSlot(
       topP: sampling.topP,
       minP: sampling.minP,
       seed: sampling.seed,
+      ...(grammar !== undefined && { grammar }),
       repeatPenalty: sampling.repeatPenalty,
       ...(sampling.maxTokens !== undefined && { maxTokens: sampling.maxTokens }),
       ...(sampling.customStopTriggers !== undefined && { customStopTriggers: sampling.customStopTriggers }),

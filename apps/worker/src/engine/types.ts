@@ -1,4 +1,4 @@
-import type { ChatMessage, ModelOptions, WorkerMetrics } from "@caravan/protocol";
+import type { ChatMessage, Format, ModelOptions, WorkerMetrics } from "@caravan/protocol";
 import type { CatalogEntry } from "../catalog/catalog.ts";
 
 export type EngineLogLevel = "debug" | "info" | "warn" | "error";
@@ -19,6 +19,8 @@ export interface GenerateRequest {
   entry: CatalogEntry;
   messages: ChatMessage[];
   options: ModelOptions;
+  /** constrain the output: "json" or a JSON schema, enforced by a grammar ("" = none) */
+  format?: Format;
   /** aborts waiting and generation; the call then rejects with GenerationAbortedError */
   signal: AbortSignal;
   /** each piece of text as soon as it exists */
