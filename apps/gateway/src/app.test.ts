@@ -58,6 +58,7 @@ describe("POST /api/chat refuses bad input with a 400 that names the problem", (
     ["a bad keep_alive", JSON.stringify({ model: "stories260K", messages: [], keep_alive: "forever" }), 400, /keep_alive/],
     ["top_logprobs out of range", JSON.stringify({ model: "stories260K", messages: [], top_logprobs: 21 }), 400, /top_logprobs must be between 0 and 20/],
     ["an unknown model", JSON.stringify({ model: "llama3", messages: [] }), 404, /^model 'llama3' not found$/],
+    ["images", JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: "what is this?", images: ["aGVsbG8="] }] }), 400, /does not support images/],
   ];
   it.each(cases)("%s", async (_name, body, status, message) => {
     const response = await post(body);

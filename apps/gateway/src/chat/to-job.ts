@@ -4,6 +4,11 @@ import { badRequest } from "../errors.ts";
 
 /** Turns a validated /api/chat request into the job a worker runs (keep_alive parsed here, once). */
 export function chatRequestToJob(request: ChatRequest): JobMessage {
+  // node-llama-cpp 3.22 has no multimodal path, so no model here can see images: say so rather
+  // than drop them silently.
+  if (request.messages.some((message) => (message.images?.length ?? 0) > 0)) {
+    throw badRequest(`model '${request.model}' does not support images: caravan's engine has no multimodal models yet`);
+  }
   let keepAliveMs: number | undefined;
   if (request.keep_alive !== undefined) {
     try {
