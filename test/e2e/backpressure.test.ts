@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisCluster } from "../harness/cluster.ts";
 import { postJson } from "../harness/ndjson.ts";
-import { chatBody, chatOnce, ChatStream, getPs, logsOf, pollUntil, sleep, tempModelsDir, waitForPs, waitingFor } from "../harness/scenario.ts";
+import { chatBody, chatOnce, ChatStream, getPs, logsOf, pollUntil, sleep, startModelsCluster, waitForPs, waitingFor, type ModelsCluster } from "../harness/scenario.ts";
 
 /**
  * Backpressure over Redis with one worker that runs one request at a time
@@ -9,25 +8,16 @@ import { chatBody, chatOnce, ChatStream, getPs, logsOf, pollUntil, sleep, tempMo
  * gets a 503 naming its model, and a client that gives up while queued leaves nothing behind.
  */
 
-type Cluster = Awaited<ReturnType<typeof startRedisCluster>>;
 const BUSY = { error: "server busy, please try again.  maximum pending requests exceeded" };
 /** distinctive lengths, so that the worker's log tells whether an abandoned request ran */
 const ABANDONED_TOKENS = 33;
 const QUICKLY_ABANDONED_TOKENS = 34;
 
 describe("bounded queue (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_MAX_QUEUE=2)", () => {
-  let models: Awaited<ReturnType<typeof tempModelsDir>>;
-  let cluster: Cluster;
+  let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => {
-    models = await tempModelsDir();
-    cluster = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_MODELS: models.dir, CARAVAN_NUM_PARALLEL: "1", CARAVAN_MAX_QUEUE: "2" } });
-    url = cluster.gatewayUrls[0]!;
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await models?.remove();
-  });
+  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 1, env: { CARAVAN_NUM_PARALLEL: "1", CARAVAN_MAX_QUEUE: "2" } })));
+  afterAll(async () => cluster?.stop());
 
   it("answers 503 with Ollama's message and Retry-After when the queue is full; the waiting requests still complete", async () => {
     // One running (its first chunk came back), two waiting: the queue is full.
@@ -124,18 +114,10 @@ describe("bounded queue (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_MAX_QUEUE=2)"
 });
 
 describe("queue timeout (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_QUEUE_TIMEOUT=3s)", () => {
-  let models: Awaited<ReturnType<typeof tempModelsDir>>;
-  let cluster: Cluster;
+  let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => {
-    models = await tempModelsDir();
-    cluster = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_MODELS: models.dir, CARAVAN_NUM_PARALLEL: "1", CARAVAN_QUEUE_TIMEOUT: "3s" } });
-    url = cluster.gatewayUrls[0]!;
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await models?.remove();
-  });
+  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 1, env: { CARAVAN_NUM_PARALLEL: "1", CARAVAN_QUEUE_TIMEOUT: "3s" } })));
+  afterAll(async () => cluster?.stop());
 
   it("answers 503 naming the model when a request waits past the timeout; the running one completes", async () => {
     // 1500 tokens: several seconds on this machine, well past the 3 s the next requests may wait.

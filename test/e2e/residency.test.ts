@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisCluster } from "../harness/cluster.ts";
-import { canonical, chatBody, chatOnce, copiesOf, getPs, logsOf, pollUntil, sleep, tempModelsDir, waitForPs, type Ps } from "../harness/scenario.ts";
+import { canonical, chatBody, chatOnce, copiesOf, getPs, logsOf, pollUntil, sleep, startModelsCluster, waitForPs, type ModelsCluster, type Ps } from "../harness/scenario.ts";
 
 /**
  * Residency across a cluster (real redis-server, real worker processes, real tiny model under
@@ -10,30 +9,21 @@ import { canonical, chatBody, chatOnce, copiesOf, getPs, logsOf, pollUntil, slee
  * reload it, which would add load/unload lines that have nothing to do with residency.
  */
 
-type Cluster = Awaited<ReturnType<typeof startRedisCluster>>;
 
 /** Residency's "model loaded" line (one per load; the engine logs a second "model loaded" line of its own, with contextSize). */
-const residencyLoads = (cluster: Cluster, name: string) =>
+const residencyLoads = (cluster: ModelsCluster, name: string) =>
   cluster.workers.flatMap((w, i) => logsOf(w, "model loaded", name).filter((l) => "loadDurationMs" in l).map(() => `worker-${i + 1}`));
-const engineLoads = (cluster: Cluster, name: string) =>
+const engineLoads = (cluster: ModelsCluster, name: string) =>
   cluster.workers.flatMap((w, i) => logsOf(w, "model loaded", name).filter((l) => "contextSize" in l).map(() => `worker-${i + 1}`));
 
 /** ms from now until a copy's expires_at */
 const expiresIn = (ps: Ps, name: string) => Date.parse(copiesOf(ps, name)[0]!.expires_at) - Date.now();
 
 describe("warm first and keep_alive (1 gateway, 3 workers)", () => {
-  let models: Awaited<ReturnType<typeof tempModelsDir>>;
-  let cluster: Cluster;
+  let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => {
-    models = await tempModelsDir();
-    cluster = await startRedisCluster({ gateways: 1, workers: 3, env: { CARAVAN_MODELS: models.dir } });
-    url = cluster.gatewayUrls[0]!;
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await models?.remove();
-  });
+  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 3 })));
+  afterAll(async () => cluster?.stop());
 
   it("loads a model once and runs every later request on that warm copy", async () => {
     const load = await chatOnce(url, { model: "alpha", messages: [] });
@@ -141,18 +131,10 @@ describe("warm first and keep_alive (1 gateway, 3 workers)", () => {
 });
 
 describe("spill-over under backlog (2 workers, CARAVAN_NUM_PARALLEL=1, CARAVAN_SPILL_BACKLOG=0)", () => {
-  let models: Awaited<ReturnType<typeof tempModelsDir>>;
-  let cluster: Cluster;
+  let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => {
-    models = await tempModelsDir();
-    cluster = await startRedisCluster({ gateways: 1, workers: 2, env: { CARAVAN_MODELS: models.dir, CARAVAN_NUM_PARALLEL: "1", CARAVAN_SPILL_BACKLOG: "0" } });
-    url = cluster.gatewayUrls[0]!;
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await models?.remove();
-  });
+  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 2, env: { CARAVAN_NUM_PARALLEL: "1", CARAVAN_SPILL_BACKLOG: "0" } })));
+  afterAll(async () => cluster?.stop());
 
   it("loads a second copy when requests wait, and both copies serve", async () => {
     const N = 4;
@@ -181,18 +163,10 @@ describe("spill-over under backlog (2 workers, CARAVAN_NUM_PARALLEL=1, CARAVAN_S
 });
 
 describe("more models than fit (1 worker, CARAVAN_MAX_LOADED_MODELS=1)", () => {
-  let models: Awaited<ReturnType<typeof tempModelsDir>>;
-  let cluster: Cluster;
+  let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => {
-    models = await tempModelsDir();
-    cluster = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_MODELS: models.dir, CARAVAN_MAX_LOADED_MODELS: "1" } });
-    url = cluster.gatewayUrls[0]!;
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await models?.remove();
-  });
+  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 1, env: { CARAVAN_MAX_LOADED_MODELS: "1" } })));
+  afterAll(async () => cluster?.stop());
 
   it("evicts the idle model to load the requested one", async () => {
     expect(await chatOnce(url, { model: "alpha", messages: [] })).toMatchObject({ status: 200, body: { done: true, done_reason: "load" } });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisCluster } from "../harness/cluster.ts";
 import {
   chatBody,
   chatOnce,
@@ -9,11 +8,12 @@ import {
   getPs,
   logsOf,
   pollUntil,
-  tempModelsDir,
+  startModelsCluster,
   waitForExit,
   waitForPs,
   waitingFor,
   workerById,
+  type ModelsCluster,
 } from "../harness/scenario.ts";
 
 /**
@@ -28,21 +28,12 @@ import {
  */
 const KILL_DETECTION_BOUND_MS = 15_000;
 
-type Cluster = Awaited<ReturnType<typeof startRedisCluster>>;
 
 describe("worker loss (1 gateway, 3 workers, CARAVAN_NUM_PARALLEL=1)", () => {
-  let models: Awaited<ReturnType<typeof tempModelsDir>>;
-  let cluster: Cluster;
+  let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => {
-    models = await tempModelsDir();
-    cluster = await startRedisCluster({ gateways: 1, workers: 3, env: { CARAVAN_MODELS: models.dir, CARAVAN_NUM_PARALLEL: "1" } });
-    url = cluster.gatewayUrls[0]!;
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await models?.remove();
-  });
+  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 3, env: { CARAVAN_NUM_PARALLEL: "1" } })));
+  afterAll(async () => cluster?.stop());
 
   it("SIGTERM drains: the running stream completes, the worker stops cleanly, and new requests go elsewhere", async () => {
     // 2000 tokens: many seconds here, so the drain outlasts a worker-state TTL (6 s).

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Deployment } from "./cluster.ts";
+import { startRedisCluster, type Deployment } from "./cluster.ts";
 import { ndjsonLines, postJson } from "./ndjson.ts";
 import { MODELS_DIR, type CaravanProcess, type LogLine } from "./processes.ts";
 
@@ -190,3 +190,20 @@ export function forgetKilledWorker(deployment: Deployment, proc: CaravanProcess)
 
 /** Requests waiting for `name` (a short name like "alpha") in /api/ps's queues. */
 export const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
+
+export type ModelsCluster = Awaited<ReturnType<typeof startRedisCluster>>;
+
+/**
+ * A Redis cluster (1 gateway unless told) serving a fresh temp models folder (alpha, beta,
+ * gamma); its stop() also removes the folder. `url` is the first gateway's.
+ */
+export async function startModelsCluster(options: { gateways?: number; workers: number; env?: Record<string, string> }): Promise<{ cluster: ModelsCluster; url: string }> {
+  const models = await tempModelsDir();
+  const cluster = await startRedisCluster({ gateways: options.gateways ?? 1, workers: options.workers, env: { CARAVAN_MODELS: models.dir, ...options.env } });
+  const stop = cluster.stop;
+  cluster.stop = async () => {
+    await stop();
+    await models.remove();
+  };
+  return { cluster, url: cluster.gatewayUrls[0]! };
+}
