@@ -104,7 +104,7 @@ class SimWorker {
     return {
       v: WIRE_VERSION,
       worker_id: this.id,
-      models: MODELS.map((name) => ({ name, model: name, modified_at: "", size: 1e9, digest: "", details: { parent_model: "", format: "gguf", family: "sim", families: null, parameter_size: "", quantization_level: "" } })),
+      models: MODELS.map((name) => ({ name, model: name, modified_at: "", size: 1e9, digest: "", details: { parent_model: "", format: "gguf", family: "sim", families: null, parameter_size: "", quantization_level: "" }, capabilities: ["completion"] })),
       num_parallel: SLOTS,
       busy: [...this.running.values()].reduce((a, b) => a + b, 0),
       started_at: 0,

@@ -31,7 +31,7 @@ const STATE: WorkerState = {
   gpu: false,
 };
 
-const job = (model = "m:latest"): JobMessage => ({ v: WIRE_VERSION, type: "job", id: randomUUID(), model, messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
+const job = (model = "m:latest"): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: randomUUID(), model, messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
 
 function collect() {
   const events: JobEvent[] = [];

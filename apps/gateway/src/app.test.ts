@@ -32,6 +32,7 @@ await transport.advertise({
       size: 1,
       digest: "0",
       details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "292.80K", quantization_level: "F32" },
+      capabilities: ["completion", "embedding"],
     },
   ],
 });

@@ -28,6 +28,7 @@ const error: ErrorMessage = { v: WIRE_VERSION, type: "error", id: "job-1", seq: 
 const job: JobMessage = {
   v: WIRE_VERSION,
   type: "job",
+  kind: "chat",
   id: "job-1",
   model: "stories260k:latest",
   messages: [
@@ -97,7 +98,7 @@ describe("JobMessage", () => {
   });
 
   it("round-trips a minimal job", () => {
-    const minimal: JobMessage = { v: WIRE_VERSION, type: "job", id: "j", model: "m:latest", messages: [], options: {}, accepted_at: 0 };
+    const minimal: JobMessage = { v: WIRE_VERSION, type: "job", kind: "chat", id: "j", model: "m:latest", messages: [], options: {}, accepted_at: 0 };
     expect(JobMessage.parse(overTheWire(minimal))).toEqual(minimal);
   });
 
@@ -120,6 +121,7 @@ describe("CancelMessage and WorkerState", () => {
           model: "stories260k:latest",
           modified_at: "2025-10-26T17:21:21.196249Z",
           size: 1_185_376,
+          capabilities: ["completion", "embedding"],
           digest: "0".repeat(64),
           details: { parent_model: "", format: "gguf", family: "llama", families: null, parameter_size: "292.80K", quantization_level: "F32" },
         },

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { ChatMessage, DoneReason, Format, GenerationMetrics, Logprob, Think, Tool, ToolCall } from "./ollama/chat.ts";
+import { ChatMessage, DoneReason, Format, GenerationMetrics, Logprob, Think, Tool, ToolCall, ToolChoice } from "./ollama/chat.ts";
 import { ModelOptions } from "./ollama/options.ts";
+import { Capability, ShowInfo } from "./ollama/show.ts";
 import { ListedModel } from "./ollama/tags.ts";
 
 /**
@@ -11,17 +12,40 @@ import { ListedModel } from "./ollama/tags.ts";
 export const WIRE_VERSION = 1;
 const v = z.literal(WIRE_VERSION, { error: (issue) => `wire version ${JSON.stringify(issue.input)}; this side speaks ${WIRE_VERSION}` });
 
+/**
+ * What a job asks of the model: `chat` generates the next assistant turn of `messages` (through
+ * the chat template; /api/generate without `raw` is a chat of one user turn), `completion`
+ * continues `prompt` as raw text, `embed` turns each of `input` into a vector.
+ */
+export const JobKind = z.enum(["chat", "completion", "embed"]);
+export type JobKind = z.infer<typeof JobKind>;
+
 /** A request for one generation, as the gateway enqueues it (already validated and parsed). */
 export const JobMessage = z.object({
   v,
   type: z.literal("job"),
   /** unique per request; names the chunk channel */
   id: z.string(),
+  kind: JobKind.default("chat"),
   /** canonical model name (lower case, with tag) */
   model: z.string(),
-  messages: z.array(ChatMessage),
+  /** chat: the conversation (at least one message) */
+  messages: z.array(ChatMessage).default([]),
+  /** completion: the raw text to continue */
+  prompt: z.string().optional(),
+  /** completion: text after the insertion point (fill-in-the-middle) */
+  suffix: z.string().optional(),
+  /** embed: the texts to embed (at least one) */
+  input: z.array(z.string()).optional(),
+  /** embed: cut inputs longer than the context instead of failing */
+  truncate: z.boolean().optional(),
+  /** embed: keep this many leading dimensions */
+  dimensions: z.number().int().optional(),
+  /** embed: L2-normalize the vectors (/api/embed does, the legacy /api/embeddings does not) */
+  normalize: z.boolean().optional(),
   options: ModelOptions,
   tools: z.array(Tool).optional(),
+  tool_choice: ToolChoice.optional(),
   format: Format.optional(),
   think: Think.optional(),
   logprobs: z.boolean().optional(),
@@ -58,6 +82,8 @@ export const DoneMessage = z.object({
   done_reason: DoneReason,
   metrics: WorkerMetrics,
   worker_id: z.string(),
+  /** embed jobs: one vector per input, in order */
+  embeddings: z.array(z.array(z.number())).optional(),
 });
 export type DoneMessage = z.infer<typeof DoneMessage>;
 
@@ -113,6 +139,8 @@ export function isTerminalEvent(event: JobEvent): event is DoneMessage | ErrorMe
 export const WorkerCommand = z.discriminatedUnion("type", [
   z.object({ v, type: z.literal("load"), id: z.string(), model: z.string(), keep_alive_ms: z.number().optional(), options: ModelOptions }),
   z.object({ v, type: z.literal("unload"), id: z.string(), model: z.string() }),
+  /** describe a model from its file (for /api/show); loads nothing */
+  z.object({ v, type: z.literal("show"), id: z.string(), model: z.string(), verbose: z.boolean() }),
 ]);
 export type WorkerCommand = z.infer<typeof WorkerCommand>;
 
@@ -127,6 +155,8 @@ export const CommandReply = z.object({
   message: z.string().optional(),
   /** ns spent loading for this command (0 when it was loaded already) */
   load_duration: z.number().int().optional(),
+  /** the answer to `show` */
+  show: ShowInfo.optional(),
 });
 export type CommandReply = z.infer<typeof CommandReply>;
 
@@ -153,12 +183,16 @@ export const LoadedCopy = z.object({
 });
 export type LoadedCopy = z.infer<typeof LoadedCopy>;
 
+/** A model file a worker can serve, with what it can do (the gateway checks requests against it). */
+export const AdvertisedModel = ListedModel.extend({ capabilities: z.array(Capability) });
+export type AdvertisedModel = z.infer<typeof AdvertisedModel>;
+
 /** What a worker advertises about itself (heartbeat); the gateway's cluster views read it. */
 export const WorkerState = z.object({
   v,
   worker_id: z.string(),
   /** models this worker can serve (files in its models folder) */
-  models: z.array(ListedModel),
+  models: z.array(AdvertisedModel),
   num_parallel: z.number().int(),
   /** jobs running now */
   busy: z.number().int(),

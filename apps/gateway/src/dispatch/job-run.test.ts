@@ -11,7 +11,7 @@ import { JobRun } from "./job-run.ts";
 const log = pino({ level: "silent" });
 const limits = { perModel: 10, total: 10, staleAfterMs: 60_000 };
 let counter = 0;
-const job = (): JobMessage => ({ v: WIRE_VERSION, type: "job", id: `job-${++counter}`, model: "m:latest", messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
+const job = (): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: `job-${++counter}`, model: "m:latest", messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
 
 async function startRun(transport: InMemoryTransport, queueTimeoutMs = 5000) {
   const message = job();

@@ -14,6 +14,7 @@ function disk(name: string, size = 1 * GB): WorkerState["models"][number] {
     size,
     digest: "0".repeat(64),
     details: { parent_model: "", format: "gguf", family: "llama", families: null, parameter_size: "1B", quantization_level: "Q8_0" },
+    capabilities: ["completion"],
   };
 }
 

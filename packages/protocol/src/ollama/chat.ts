@@ -85,6 +85,31 @@ export type Think = z.infer<typeof Think>;
 
 const TOP_LOGPROBS_RANGE = "top_logprobs must be between 0 and 20";
 
+/**
+ * caravan's extension (OpenAI's `tool_choice`, which Ollama lacks): "auto" (default) lets the
+ * model decide, "none" hides the tools, "required" makes it call one of them, and
+ * `{type:"function", function:{name}}` makes it call that one. A forced call is generated under
+ * a grammar, so its name is one of the tools and its arguments match the tool's schema.
+ */
+export const ToolChoice = z.union(
+  [
+    z.enum(["auto", "none", "required"]),
+    z.object({ type: z.literal("function").default("function"), function: z.object({ name: z.string() }) }),
+  ],
+  { error: mustBeOneOf('"auto", "none", "required" or {"type":"function","function":{"name":...}}') },
+);
+export type ToolChoice = z.infer<typeof ToolChoice>;
+
+/** top_logprobs: an integer 0..20 (shared by /api/chat and /api/generate). */
+export const TopLogprobs = z
+  .number({ error: mustBe })
+  .int({ error: mustBe })
+  .min(0, { error: TOP_LOGPROBS_RANGE })
+  .max(20, { error: TOP_LOGPROBS_RANGE });
+
+/** keep_alive as a client writes it; parsed by parseKeepAlive. */
+export const KeepAliveField = z.union([z.number(), z.string()], { error: mustBeOneOf('a number of seconds or a duration such as "5m"') });
+
 export const ChatRequest = z.object(
   {
     /** `name` or `name:tag`; required */
@@ -102,22 +127,15 @@ export const ChatRequest = z.object(
     /** stream NDJSON chunks (default) or answer once */
     stream: nullAsAbsent(z.boolean({ error: mustBe }).default(true)),
     /** seconds (number) or a Go duration (string); parsed by parseKeepAlive */
-    keep_alive: nullAsAbsent(
-      z.union([z.number(), z.string()], { error: mustBeOneOf('a number of seconds or a duration such as "5m"') }).optional(),
-    ),
+    keep_alive: nullAsAbsent(KeepAliveField.optional()),
     /** enable thinking, or set its effort */
     think: nullAsAbsent(Think.optional()),
     /** return log probabilities of generated tokens */
     logprobs: nullAsAbsent(z.boolean({ error: mustBe }).optional()),
     /** how many alternatives per token (0..20) */
-    top_logprobs: nullAsAbsent(
-      z
-        .number({ error: mustBe })
-        .int({ error: mustBe })
-        .min(0, { error: TOP_LOGPROBS_RANGE })
-        .max(20, { error: TOP_LOGPROBS_RANGE })
-        .optional(),
-    ),
+    top_logprobs: nullAsAbsent(TopLogprobs.optional()),
+    /** caravan extension: make the model call a tool (see ToolChoice) */
+    tool_choice: nullAsAbsent(ToolChoice.optional()),
   },
   { error: mustBe },
 );

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { KeepAliveField } from "./chat.ts";
+import { mustBe, mustBeOneOf, nullAsAbsent } from "./fields.ts";
+import { ModelOptions } from "./options.ts";
+
+const model = z
+  .string({ error: (issue) => (issue.input == null ? "model is required" : "model must be a string") })
+  .min(1, { error: "model is required" });
+
+/** POST /api/embed. `input` absent or empty: load the model and answer with no embeddings. */
+export const EmbedRequest = z.object(
+  {
+    model,
+    input: nullAsAbsent(
+      z
+        .union([z.string().transform((text) => [text]), z.array(z.string())], { error: mustBeOneOf("a string or an array of strings") })
+        .default([]),
+    ),
+    /** cut inputs longer than the context (default); false makes that an error */
+    truncate: nullAsAbsent(z.boolean({ error: mustBe }).default(true)),
+    /** keep the first N dimensions (the vector is normalized again) */
+    dimensions: nullAsAbsent(z.number({ error: mustBe }).int({ error: mustBe }).min(1, { error: "dimensions must be a positive integer" }).optional()),
+    options: nullAsAbsent(ModelOptions.optional()),
+    keep_alive: nullAsAbsent(KeepAliveField.optional()),
+  },
+  { error: mustBe },
+);
+export type EmbedRequest = z.infer<typeof EmbedRequest>;
+
+export const EmbedResponse = z.object({
+  model: z.string(),
+  embeddings: z.array(z.array(z.number())),
+  total_duration: z.number().int(),
+  load_duration: z.number().int(),
+  prompt_eval_count: z.number().int(),
+});
+export type EmbedResponse = z.infer<typeof EmbedResponse>;
+
+/** POST /api/embeddings (legacy): one prompt, one vector, not normalized. */
+export const EmbeddingsRequest = z.object(
+  {
+    model,
+    prompt: nullAsAbsent(z.string({ error: mustBe }).default("")),
+    options: nullAsAbsent(ModelOptions.optional()),
+    keep_alive: nullAsAbsent(KeepAliveField.optional()),
+  },
+  { error: mustBe },
+);
+export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequest>;
