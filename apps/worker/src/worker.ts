@@ -2,7 +2,7 @@ import os from "node:os";
 import { WIRE_VERSION, type WorkerCommand, type WorkerState } from "@caravan/protocol";
 import { closeAll, type CommandHandler, type JobHandler, type WorkerTransport } from "@caravan/transport";
 import type { Logger } from "pino";
-import { findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
+import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
 import { LlamaEngine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
@@ -77,6 +77,8 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   };
 
   const onCommand: CommandHandler = async (command: WorkerCommand) => {
+    // Reads the file only, so a draining worker still answers it.
+    if (command.type === "show") return show(command.model, command.verbose);
     if (draining) return { ok: false, code: "draining", message: "worker is shutting down" };
     if (!findModel(entries, command.model)) return { ok: false, code: "model_not_found", message: `model '${command.model}' not found` };
     try {
@@ -93,10 +95,20 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     }
   };
 
+  const show = async (model: string, verbose: boolean): ReturnType<CommandHandler> => {
+    const entry = findModel(entries, model);
+    if (!entry) return { ok: false, code: "model_not_found", message: `model '${model}' not found` };
+    try {
+      return { ok: true, show: await describeModel(entry, verbose) };
+    } catch (error) {
+      return { ok: false, code: "engine_error", message: `cannot read ${entry.path}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+
   const state = (): WorkerState => ({
     v: WIRE_VERSION,
     worker_id: config.workerId,
-    models: entries.map((entry) => entry.listed),
+    models: entries.map((entry) => ({ ...entry.listed, capabilities: entry.capabilities })),
     num_parallel: config.numParallel,
     busy,
     started_at: startedAt,

@@ -57,6 +57,11 @@ describe("scanModels", () => {
     expect(findModel(entries, "stories260k")!.hasChatTemplate).toBe(false);
   });
 
+  it("reads each model's capabilities from its header", () => {
+    expect(findModel(entries, "stories260k")!.capabilities).toEqual(["completion", "embedding"]);
+    expect(findModel(entries, "stories260k-chatml")!.capabilities).toEqual(["completion", "embedding", "tools"]);
+  });
+
   it("follows symlinks for size", () => {
     expect(findModel(entries, "stories260k-chatml")!.size).toBe(1_185_600);
   });

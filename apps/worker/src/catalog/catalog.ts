@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { canonicalModelName, ollamaTimestamp, type ListedModel } from "@caravan/protocol";
+import { canonicalModelName, ollamaTimestamp, type Capability, type ListedModel } from "@caravan/protocol";
 import { sha256File } from "./digest.ts";
 import { readGgufFacts, type GgufFacts } from "./gguf-facts.ts";
 
@@ -17,6 +17,8 @@ export interface CatalogEntry {
   listed: ListedModel;
   /** the GGUF carries `tokenizer.chat_template` */
   hasChatTemplate: boolean;
+  /** what the model can do, from its header (the gateway checks requests against it) */
+  capabilities: Capability[];
   /** context length the model was trained with, from the GGUF header (0 if absent) */
   contextLength: number;
   /** K+V cache bytes per token of context for one sequence, f16 cache (0 if the header lacks the numbers) */
@@ -108,6 +110,7 @@ async function readEntry(path: string, name: string, cache: ModelFileCache): Pro
     size: info.size,
     modifiedAt: info.mtime,
     hasChatTemplate: file.hasChatTemplate,
+    capabilities: file.capabilities,
     contextLength: file.contextLength,
     kvBytesPerToken: file.kvBytesPerToken,
     listed: {

@@ -1,10 +1,13 @@
 import { GgmlType, GgufFileType, readGgufFileInfo, type GgufTensorInfo } from "node-llama-cpp";
-import type { ModelDetails } from "@caravan/protocol";
+import type { Capability, ModelDetails } from "@caravan/protocol";
+import { chatTemplateOf, modelCapabilities } from "./capabilities.ts";
 
 /** What the catalog needs from a GGUF header. */
 export interface GgufFacts {
   details: ModelDetails;
   hasChatTemplate: boolean;
+  /** what the model can do (see modelCapabilities) */
+  capabilities: Capability[];
   /** context length the model was trained with (0 when the header does not say) */
   contextLength: number;
   /** bytes of K+V cache per token of context for one sequence with an f16 cache (0 when the header does not say) */
@@ -19,7 +22,6 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
   const info = await readGgufFileInfo(path, { sourceType: "filesystem", logWarnings: false, ignoreKeys: IGNORED_KEYS });
   const tensors = info.fullTensorInfo ?? [];
   const family = String(info.metadata.general?.architecture ?? "unknown");
-  const chatTemplate = (info.metadata.tokenizer as { chat_template?: unknown } | undefined)?.chat_template;
   return {
     details: {
       parent_model: "",
@@ -29,7 +31,8 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
       parameter_size: formatParameterCount(totalParameters(tensors)),
       quantization_level: quantizationName(info.metadata.general?.file_type, dominantTensorType(tensors)),
     },
-    hasChatTemplate: typeof chatTemplate === "string" && chatTemplate.length > 0,
+    hasChatTemplate: chatTemplateOf(info) !== undefined,
+    capabilities: modelCapabilities(info),
     contextLength: Number(info.architectureMetadata.context_length ?? 0),
     kvBytesPerToken: kvCacheBytesPerToken(info.architectureMetadata as AttentionMetadata),
   };
@@ -96,7 +99,8 @@ function elements(tensor: GgufTensorInfo): number {
   return tensor.dimensions.reduce<number>((product, dim) => product * Number(dim), 1);
 }
 
-function totalParameters(tensors: readonly GgufTensorInfo[]): number {
+/** Weights in all tensors (Ollama's `general.parameter_count`). */
+export function totalParameters(tensors: readonly GgufTensorInfo[]): number {
   return tensors.reduce((sum, tensor) => sum + elements(tensor), 0);
 }
 

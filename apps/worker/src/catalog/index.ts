@@ -1,3 +1,5 @@
 export { scanModels, findModel, ModelFileCache, type CatalogEntry } from "./catalog.ts";
 export { formatParameterCount, kvCacheBytesPerToken, quantizationName, readGgufFacts, type AttentionMetadata, type GgufFacts } from "./gguf-facts.ts";
 export { sha256File } from "./digest.ts";
+export { chatTemplateOf, modelCapabilities, type CapabilityHeader } from "./capabilities.ts";
+export { describeModel, DescriptionCache, flattenMetadata, modelfile, PLAIN_LAYOUT_TEMPLATE } from "./describe.ts";
