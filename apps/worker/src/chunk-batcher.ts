@@ -1,44 +1,90 @@
+import type { Logprob, ToolCall } from "@caravan/protocol";
+
+/** What one `chunk` event carries. */
+export interface ChatChunk {
+  content: string;
+  thinking?: string;
+  tool_calls?: ToolCall[];
+  logprobs?: Logprob[];
+}
+
 /**
- * Coalesces text into chunks. The first text of a job goes out at once (time to first token
- * is not delayed); after that, text produced within `windowMs` of the last send travels in one
- * chunk. Slow models (a GPU serving a large model at 20–100 tokens/s) still send one token per
- * chunk; tiny or fast models, whose tokens come faster than a chunk costs to publish and write,
- * send a few per chunk instead of spending the sampling loop's time on per-token messages.
- * Sends are chained so chunks leave in the order their text was produced.
+ * ChunkBatcher's batching for everything a chat answer streams: content, thinking, tool calls
+ * and logprobs. The first text of a job goes out at once; text that follows within `windowMs`
+ * of the last send travels in one chunk. Sends are chained, so chunks leave in order.
+ *
+ * Order is kept across kinds: a chunk holds content or thinking, never both (a switch sends what
+ * is pending first), and a tool call, which arrives whole, goes out in a chunk of its own after
+ * the text before it. Logprobs do not cause a send: they ride with the next chunk, and are
+ * sampled before their token's text is released, so a chunk's logprobs cover its text's tokens
+ * (and may run a token or two ahead of it). Whatever is left goes out on drain().
  */
 export class ChunkBatcher {
-  private buffer = "";
+  private kind: "content" | "thinking" = "content";
+  private text = "";
+  private logprobs: Logprob[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastSentAt = -Infinity;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly send: (text: string) => Promise<void>,
+    private readonly send: (chunk: ChatChunk) => Promise<void>,
     private readonly windowMs = 5,
   ) {}
 
+  /** content text (the same call as ChunkBatcher's) */
   push(text: string): void {
-    if (text === "") return;
-    this.buffer += text;
-    if (this.timer) return;
-    const wait = this.lastSentAt + this.windowMs - performance.now();
-    if (wait <= 0) this.flushBuffer();
-    else this.timer = setTimeout(() => this.flushBuffer(), wait);
+    this.pushText("content", text);
   }
 
-  /** Sends whatever is buffered and waits until every chunk so far has been handed over. */
+  thinking(text: string): void {
+    this.pushText("thinking", text);
+  }
+
+  logprob(entry: Logprob): void {
+    this.logprobs.push(entry);
+  }
+
+  toolCall(call: ToolCall): void {
+    if (this.text !== "") this.flush();
+    this.enqueue({ content: "", tool_calls: [call], ...this.takeLogprobs() });
+  }
+
+  /** Sends whatever is pending and waits until every chunk so far has been handed over. */
   async drain(): Promise<void> {
-    this.flushBuffer();
+    this.flush();
     await this.chain;
   }
 
-  private flushBuffer(): void {
+  private pushText(kind: "content" | "thinking", text: string): void {
+    if (text === "") return;
+    if (kind !== this.kind && this.text !== "") this.flush();
+    this.kind = kind;
+    this.text += text;
+    if (this.timer) return;
+    const wait = this.lastSentAt + this.windowMs - performance.now();
+    if (wait <= 0) this.flush();
+    else this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.buffer === "") return;
-    const text = this.buffer;
-    this.buffer = "";
+    if (this.text === "" && this.logprobs.length === 0) return;
+    const text = this.text;
+    this.text = "";
+    this.enqueue(this.kind === "thinking" && text !== "" ? { content: "", thinking: text, ...this.takeLogprobs() } : { content: text, ...this.takeLogprobs() });
+  }
+
+  private takeLogprobs(): { logprobs?: Logprob[] } {
+    if (this.logprobs.length === 0) return {};
+    const logprobs = this.logprobs;
+    this.logprobs = [];
+    return { logprobs };
+  }
+
+  private enqueue(chunk: ChatChunk): void {
     this.lastSentAt = performance.now();
-    this.chain = this.chain.then(() => this.send(text));
+    this.chain = this.chain.then(() => this.send(chunk));
   }
 }

@@ -30,9 +30,10 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     await ctx.emit({ type: "error", code: "model_not_found", message: `model '${job.model}' not found` });
     return;
   }
-  if (job.messages.length === 0) {
+  const missing = missingInput(job);
+  if (missing) {
     // Loads and unloads travel as commands, never as jobs.
-    await ctx.emit({ type: "error", code: "bad_request", message: "a job needs at least one message" });
+    await ctx.emit({ type: "error", code: "bad_request", message: missing });
     return;
   }
   if (ctx.signal.aborted) {
@@ -40,18 +41,56 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     return;
   }
 
-  const batcher = new ChunkBatcher((content) => ctx.emit({ type: "chunk", content }));
+  const batcher = new ChunkBatcher((chunk) => ctx.emit({ type: "chunk", ...chunk }));
   let lease: Awaited<ReturnType<Residency["acquire"]>> | undefined;
   try {
     lease = await residency.acquire(entry.name, { keepAliveMs: job.keep_alive_ms, options: job.options });
-    const result = await engine.generate({
-      entry,
-      messages: job.messages,
-      options: job.options,
-      format: job.format,
-      signal: ctx.signal,
-      onText: (text) => batcher.push(text),
-    });
+    if (job.kind === "embed") {
+      const { vectors, metrics } = await engine.embed({
+        entry,
+        inputs: job.input ?? [],
+        options: job.options,
+        truncate: job.truncate ?? true,
+        normalize: job.normalize ?? true,
+        dimensions: job.dimensions,
+        signal: ctx.signal,
+      });
+      const withLoad = { ...metrics, load_duration: metrics.load_duration + lease.loadDurationNs };
+      log.info({ job: job.id, model: entry.name, kind: job.kind, inputs: vectors.length, ...withLoad }, "job finished");
+      await ctx.emit({ type: "done", done_reason: "stop", metrics: withLoad, worker_id: workerId, embeddings: vectors });
+      return;
+    }
+    const onText = (text: string) => batcher.push(text);
+    const result =
+      job.kind === "completion"
+        ? await engine.complete({
+            entry,
+            prompt: job.prompt ?? "",
+            suffix: job.suffix,
+            options: job.options,
+            format: job.format,
+            signal: ctx.signal,
+            onText,
+            logprobs: job.logprobs,
+            topLogprobs: job.top_logprobs,
+            onLogprob: (entry) => batcher.logprob(entry),
+          })
+        : await engine.generate({
+            entry,
+            messages: job.messages,
+            options: job.options,
+            format: job.format,
+            signal: ctx.signal,
+            onText,
+            tools: job.tools,
+            toolChoice: job.tool_choice,
+            think: job.think,
+            onThinking: (text) => batcher.thinking(text),
+            onToolCall: (call) => batcher.toolCall(call),
+            logprobs: job.logprobs,
+            topLogprobs: job.top_logprobs,
+            onLogprob: (entry) => batcher.logprob(entry),
+          });
     await batcher.drain();
     // A load residency did for this job, plus any reload the engine did for new load options.
     const metrics = { ...result.metrics, load_duration: result.metrics.load_duration + lease.loadDurationNs };
@@ -74,5 +113,17 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     await ctx.emit({ type: "error", code: "engine_error", message: error instanceof Error ? error.message : String(error) });
   } finally {
     lease?.release();
+  }
+}
+
+/** What a job of its kind cannot run without; undefined when it has it. */
+function missingInput(job: JobMessage): string | undefined {
+  switch (job.kind) {
+    case "chat":
+      return job.messages.length === 0 ? "a chat job needs at least one message" : undefined;
+    case "completion":
+      return job.prompt ? undefined : "a completion job needs a prompt";
+    case "embed":
+      return (job.input?.length ?? 0) === 0 ? "an embed job needs at least one input" : undefined;
   }
 }

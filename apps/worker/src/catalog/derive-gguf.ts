@@ -1,9 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 
 /**
- * Test support: writes a copy of a GGUF file with extra metadata keys (strings, or numbers as
- * uint32), the tensors unchanged, so tests can give the tiny real models a chat template or
- * FIM tokens. Reads the whole file: meant for the tiny test models only.
+ * Test support: writes a copy of a GGUF file with metadata keys added or replaced (strings, or
+ * numbers as uint32), the tensors unchanged, so tests can give the tiny real models a chat
+ * template or FIM tokens. New keys go after the existing ones. Reads the whole file: meant for
+ * the tiny test models only.
+ *
+ * GGUF v3: magic, u32 version, u64 tensor_count, u64 kv_count, the KVs, the tensor infos, then
+ * padding to `general.alignment` and the tensor data. Tensor offsets are relative to the data
+ * start, so rewriting the KV section and padding again leaves the tensors valid.
  */
 export async function deriveGguf(source: string, target: string, extra: Record<string, string | number>): Promise<void> {
   const file = await readFile(source);
@@ -12,12 +17,14 @@ export async function deriveGguf(source: string, target: string, extra: Record<s
   const tensorCount = Number(file.readBigUInt64LE(8));
   const kvCount = Number(file.readBigUInt64LE(16));
   let alignment = 32;
+  const kept: Buffer[] = [];
   for (let i = 0; i < kvCount; i++) {
+    const start = reader.offset;
     const key = reader.string();
     const type = reader.u32();
     if (key === "general.alignment") alignment = file.readUInt32LE(reader.offset);
-    if (key in extra) throw new Error(`${source} already has ${key}`);
     reader.skipValue(type);
+    if (!(key in extra)) kept.push(file.subarray(start, reader.offset));
   }
   const kvEnd = reader.offset;
   for (let i = 0; i < tensorCount; i++) {
@@ -29,9 +36,9 @@ export async function deriveGguf(source: string, target: string, extra: Record<s
   const dataStart = alignUp(tensorInfoEnd, alignment);
 
   const header = Buffer.from(file.subarray(0, 24));
-  header.writeBigUInt64LE(BigInt(kvCount + Object.keys(extra).length), 16);
-  const added = Buffer.concat(Object.entries(extra).map(([key, value]) => encodeKv(key, value)));
-  const info = Buffer.concat([header, file.subarray(24, kvEnd), added, file.subarray(kvEnd, tensorInfoEnd)]);
+  header.writeBigUInt64LE(BigInt(kept.length + Object.keys(extra).length), 16);
+  const added = Object.entries(extra).map(([key, value]) => encodeKv(key, value));
+  const info = Buffer.concat([header, ...kept, ...added, file.subarray(kvEnd, tensorInfoEnd)]);
   const padding = Buffer.alloc(alignUp(info.length, alignment) - info.length);
   await writeFile(target, Buffer.concat([info, padding, file.subarray(dataStart)]));
 }

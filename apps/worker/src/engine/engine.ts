@@ -1,16 +1,18 @@
-import { getLlama, LlamaLogLevel, type Llama, type LlamaGrammar } from "node-llama-cpp";
+import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaGrammar } from "node-llama-cpp";
+import { canonicalModelName, type ModelOptions, type ToolCall } from "@caravan/protocol";
+
+import type { CatalogEntry } from "../catalog/catalog.ts";
+import { runChatOnSlot } from "./chat-request.ts";
+import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedError } from "./errors.ts";
+import { completeOnSlot } from "./completion.ts";
+import type { SlotGeneration } from "./generation.ts";
+import { LoadedModel, type Slot } from "./loaded-model.ts";
+import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
+import { toSamplingSettings, type SamplingSettings } from "./sampling.ts";
+import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
 
 /** Compiled format grammars kept per engine. */
 const GRAMMAR_CACHE_SIZE = 64;
-import { canonicalModelName, type ModelOptions } from "@caravan/protocol";
-import type { CatalogEntry } from "../catalog/catalog.ts";
-import { toChatHistory } from "./chat-history.ts";
-import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedError } from "./errors.ts";
-import { generateOnSlot } from "./generation.ts";
-import { LoadedModel } from "./loaded-model.ts";
-import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
-import { toSamplingSettings } from "./sampling.ts";
-import type { EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
 
 /**
  * A model name's residency in this engine. `users` counts requests between acquiring the model
@@ -75,37 +77,81 @@ export class LlamaEngine {
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
+    return this.track(() =>
+      this.onSlot(req, async (slot, sampling, signal) => {
+        const grammar = await this.grammarFor(req.format);
+        return runChatOnSlot(slot, req, sampling, signal, grammar);
+      }),
+    );
+  }
+
+  /** Continues raw text (no chat template); with `suffix`, fills in the middle. Same errors as generate(). */
+  async complete(req: CompleteRequest): Promise<GenerateResult> {
+    return this.track(() =>
+      this.onSlot(req, async (slot, sampling, signal) => {
+        if (req.suffix !== undefined && !new LlamaCompletion({ contextSequence: slot.sequence }).infillSupported) {
+          throw new EngineRequestError(`${req.entry.name} does not support insert: it has no fill-in-the-middle tokens`);
+        }
+        const grammar = await this.grammarFor(req.format);
+        return completeOnSlot(slot, req, sampling, signal, grammar);
+      }),
+    );
+  }
+
+  /** Embeds each input with the model (loading it as generate() would). */
+  async embed(req: EmbedRequest): Promise<EmbedResult> {
     return this.track(async () => {
       const signal = AbortSignal.any([req.signal, this.closing.signal]);
       const settings = this.loadSettingsFor(req.entry, req.options);
       const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
       try {
-        const loaded = handle.loaded!;
-        const slot = await this.guard(loaded.pool.acquire(signal), req.signal);
-        try {
-          const { settings: sampling, ignored } = toSamplingSettings(req.options, slot.sequence.contextSize);
-          if (ignored.length > 0) this.log("info", "options not supported by the engine, ignored", { model: handle.name, options: ignored });
-          const grammar = await this.grammarFor(req.format);
-          const run = await this.guard(generateOnSlot(slot, toChatHistory(req.messages), sampling, signal, req.onText, grammar), req.signal);
-          const metrics = {
-            load_duration: loadNs,
-            prompt_eval_count: run.promptEvalCount,
-            prompt_eval_duration: run.promptEvalNs,
-            eval_count: run.evalCount,
-            eval_duration: run.evalNs,
-          };
-          if (run.aborted) {
-            if (!req.signal.aborted) throw new EngineClosedError();
-            throw new GenerationAbortedError(req.signal.reason, { text: run.text, metrics });
-          }
-          return { doneReason: run.doneReason, text: run.text, metrics };
-        } finally {
-          loaded.pool.release(slot);
-        }
+        const { vectors, promptEvalCount, promptEvalNs } = await this.guard(handle.loaded!.embedder.embed(req.inputs, req, signal), req.signal);
+        return {
+          vectors,
+          metrics: { load_duration: loadNs, prompt_eval_count: promptEvalCount, prompt_eval_duration: promptEvalNs, eval_count: 0, eval_duration: 0 },
+        };
       } finally {
         this.releaseModel(handle);
       }
     });
+  }
+
+  /**
+   * The frame every text generation runs in: the model acquired with the request's load settings,
+   * a free slot, the sampling settings, and the result turned into metrics or the documented errors.
+   */
+  private async onSlot(
+    req: { entry: CatalogEntry; options: ModelOptions; signal: AbortSignal },
+    run: (slot: Slot, sampling: SamplingSettings, signal: AbortSignal) => Promise<SlotGeneration & { thinking?: string; toolCalls?: ToolCall[] }>,
+  ): Promise<GenerateResult> {
+    const signal = AbortSignal.any([req.signal, this.closing.signal]);
+    const settings = this.loadSettingsFor(req.entry, req.options);
+    const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
+    try {
+      const loaded = handle.loaded!;
+      const slot = await this.guard(loaded.pool.acquire(signal), req.signal);
+      try {
+        const { settings: sampling, ignored } = toSamplingSettings(req.options, slot.sequence.contextSize);
+        if (ignored.length > 0) this.log("warn", "options not supported by the engine, ignored", { model: handle.name, options: ignored });
+        const result = await this.guard(run(slot, sampling, signal), req.signal);
+        const metrics = {
+          load_duration: loadNs,
+          prompt_eval_count: result.promptEvalCount,
+          prompt_eval_duration: result.promptEvalNs,
+          eval_count: result.evalCount,
+          eval_duration: result.evalNs,
+        };
+        if (result.aborted) {
+          if (!req.signal.aborted) throw new EngineClosedError();
+          throw new GenerationAbortedError(req.signal.reason, { text: result.text, metrics });
+        }
+        return { doneReason: result.doneReason, text: result.text, thinking: result.thinking, toolCalls: result.toolCalls, metrics };
+      } finally {
+        loaded.pool.release(slot);
+      }
+    } finally {
+      this.releaseModel(handle);
+    }
   }
 
   /** Loads the model with the load options of `options` if it is not loaded so (chat with `messages: []`). */

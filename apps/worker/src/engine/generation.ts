@@ -1,20 +1,34 @@
-import { TokenMeter, type ChatHistoryItem, type LlamaChatResponse, type LlamaGrammar } from "node-llama-cpp";
-import type { SamplingSettings } from "./sampling.ts";
+import type { ChatHistoryItem, ChatModelFunctions, LlamaChatResponse, LlamaChatResponseChunk, LlamaGrammar } from "node-llama-cpp";
+import type { SampledToken } from "./token-probe.ts";
+import { samplingOptions, type SamplingSettings } from "./sampling.ts";
 import type { Slot } from "./loaded-model.ts";
+import { SlotMeter, type SlotMeasurement } from "./slot-meter.ts";
 
-export interface SlotGeneration {
+export interface SlotGeneration extends SlotMeasurement {
   doneReason: "stop" | "length";
   text: string;
-  /** prompt tokens evaluated for this request (a prefix already in the sequence is not evaluated again) */
-  promptEvalCount: number;
-  /** start → first sampled token, ns */
-  promptEvalNs: number;
-  /** tokens sampled, the final EOS or stop-sequence tokens included (as Ollama counts them) */
-  evalCount: number;
-  /** first sampled token → end, ns */
-  evalNs: number;
   /** the signal aborted and the generation stopped early */
   aborted: boolean;
+}
+
+/** What a chat request adds to a plain generation: tools, thinking, per-token probabilities. */
+export interface ChatFeatures {
+  /** functions the model may call (see tools.ts) */
+  functions?: ChatModelFunctions;
+  /** node-llama-cpp segment budgets (see thinking.ts) */
+  budgets?: { thoughtTokens: number };
+  /** thought text, as it is released */
+  onThinking?: (text: string) => void;
+  /** each function call, once it is complete */
+  onFunctionCall?: (call: { functionName: string; params: unknown }) => void;
+  /** each sampled token, at the moment it is sampled (with the slot's sampleMetadata) */
+  onSample?: (sample: SampledToken) => void;
+}
+
+export interface ChatGeneration extends SlotGeneration {
+  /** the thought text (what onThinking delivered) */
+  thinking: string;
+  functionCalls: { functionName: string; params: unknown }[];
 }
 
 /**
@@ -29,62 +43,45 @@ export async function generateOnSlot(
   signal: AbortSignal,
   onText: (text: string) => void,
   grammar?: LlamaGrammar,
-): Promise<SlotGeneration> {
-  const { sequence } = slot;
-  const started = process.hrtime.bigint();
-  const meterAtStart = sequence.tokenMeter.getState();
-  let firstTokenAt: bigint | undefined;
-  let promptEvalCount = 0;
-  let evalCount = 0;
-
-  // num_predict -2: stop where node-llama-cpp would shift the context (it shifts when the
-  // next token index reaches contextSize - 1), and report "length".
-  const contextFull = new AbortController();
-  slot.onToken = () => {
-    evalCount++;
-    if (firstTokenAt === undefined) {
-      firstTokenAt = process.hrtime.bigint();
-      // Every token evaluated so far is prompt: the meter's input (no logits) plus output
-      // (the prompt's last token, whose logits gave the first sample).
-      const used = TokenMeter.diff(sequence.tokenMeter, meterAtStart);
-      promptEvalCount = used.usedInputTokens + used.usedOutputTokens;
-    }
-    if (sampling.stopWhenContextFull && sequence.nextTokenIndex + 1 >= sequence.contextSize) contextFull.abort();
+  features: ChatFeatures = {},
+): Promise<ChatGeneration> {
+  const meter = new SlotMeter(slot, sampling, features.onSample);
+  // Thought segments go to thinking, everything else to the content.
+  let text = "";
+  let thinking = "";
+  const functionCalls: ChatGeneration["functionCalls"] = [];
+  const onFunctionCall = (call: { functionName: string; params: unknown }) => {
+    functionCalls.push(call);
+    features.onFunctionCall?.(call);
   };
-
-  let response: LlamaChatResponse | undefined;
+  let response: LlamaChatResponse<ChatModelFunctions | undefined> | undefined;
   try {
-    response = await slot.chat.generateResponse(history, {
-      onTextChunk: onText,
-      signal: AbortSignal.any([signal, contextFull.signal]),
+    const options = {
+      onResponseChunk: (chunk: LlamaChatResponseChunk) => {
+        if (chunk.text === "") return;
+        if (chunk.type === "segment" && chunk.segmentType === "thought") {
+          thinking += chunk.text;
+          features.onThinking?.(chunk.text);
+        } else {
+          text += chunk.text;
+          onText(chunk.text);
+        }
+      },
+      ...(features.budgets !== undefined && { budgets: features.budgets }),
+      signal: meter.signal(signal),
       stopOnAbortSignal: true,
-      temperature: sampling.temperature,
-      topK: sampling.topK,
-      topP: sampling.topP,
-      minP: sampling.minP,
-      seed: sampling.seed,
-      ...(grammar !== undefined && { grammar }),
-      repeatPenalty: sampling.repeatPenalty,
-      ...(sampling.maxTokens !== undefined && { maxTokens: sampling.maxTokens }),
-      ...(sampling.customStopTriggers !== undefined && { customStopTriggers: sampling.customStopTriggers }),
-    });
+      ...samplingOptions(sampling),
+    };
+    // node-llama-cpp takes a grammar or functions, never both (tools.ts decides which).
+    response = await slot.chat.generateResponse(
+      history,
+      features.functions !== undefined ? { ...options, functions: features.functions, onFunctionCall } : { ...options, ...(grammar !== undefined && { grammar }) },
+    );
   } catch (error) {
     // Aborted before the first token reached the response: node-llama-cpp throws the reason.
-    if (!contextFull.signal.aborted || signal.aborted) throw error;
+    if (!meter.isContextFullStop(signal)) throw error;
   } finally {
-    slot.onToken = undefined;
+    meter.finish();
   }
-
-  const ended = process.hrtime.bigint();
-  const stopReason = response?.metadata.stopReason ?? "abort";
-  const abortedByCaller = stopReason === "abort" && signal.aborted;
-  return {
-    doneReason: stopReason === "maxTokens" || (stopReason === "abort" && contextFull.signal.aborted) ? "length" : "stop",
-    text: response?.response ?? "",
-    promptEvalCount,
-    promptEvalNs: Number((firstTokenAt ?? ended) - started),
-    evalCount,
-    evalNs: firstTokenAt === undefined ? 0 : Number(ended - firstTokenAt),
-    aborted: abortedByCaller,
-  };
+  return { ...meter.result(response?.metadata.stopReason, signal), text, thinking, functionCalls };
 }

@@ -1,9 +1,12 @@
-import { LlamaChat, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+import { LlamaChat, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type SequenceEvaluateMetadataOptions } from "node-llama-cpp";
 import type { CatalogEntry } from "../catalog/catalog.ts";
 import { chatWrapperFor } from "./chat-wrapper.ts";
 import type { LoadSettings } from "./load-options.ts";
+import { ModelEmbedder } from "./embedding.ts";
 import { SlotPool } from "./slot-pool.ts";
-import { probeSampledTokens } from "./token-probe.ts";
+import { TokenTexts } from "./logprobs.ts";
+import { noSwitches, withSwitches, type ChatWrapperSwitches } from "./request-chat-wrapper.ts";
+import { probeSampledTokens, type SampledToken } from "./token-probe.ts";
 
 /** One sequence of the model's context, with the chat that generates on it. */
 export interface Slot {
@@ -11,7 +14,13 @@ export interface Slot {
   readonly sequence: LlamaContextSequence;
   readonly chat: LlamaChat;
   /** set by the request running on this slot: called for every sampled token */
-  onToken: (() => void) | undefined;
+  onToken: ((sample: SampledToken) => void) | undefined;
+  /** set by the request running on this slot: what to sample with each token (logprobs); undefined costs nothing */
+  sampleMetadata: SequenceEvaluateMetadataOptions | undefined;
+  /** set by the request running on this slot: its switches of `chat`'s wrapper (tool forcing) */
+  readonly switches: ChatWrapperSwitches;
+  /** the model's token texts (shared by the model's slots) */
+  readonly tokenTexts: TokenTexts;
 }
 
 /**
@@ -21,6 +30,8 @@ export interface Slot {
  */
 export class LoadedModel {
   private disposed = false;
+  /** embeddings run on a context of their own, created on first use */
+  readonly embedder: ModelEmbedder;
 
   private constructor(
     readonly name: string,
@@ -30,7 +41,9 @@ export class LoadedModel {
     private readonly slots: readonly Slot[],
     readonly pool: SlotPool<Slot>,
     readonly chatWrapperName: string,
-  ) {}
+  ) {
+    this.embedder = new ModelEmbedder(model, context.contextSize, settings.threads);
+  }
 
   static async load(llama: Llama, entry: CatalogEntry, settings: LoadSettings, sequences: number): Promise<LoadedModel> {
     const model = await llama.loadModel({
@@ -51,10 +64,13 @@ export class LoadedModel {
       throw error;
     }
     const chatWrapper = chatWrapperFor(model, entry.hasChatTemplate);
+    const tokenTexts = new TokenTexts(model);
     const slots = Array.from({ length: sequences }, (_, index) => {
       const sequence = context.getSequence();
-      const slot: Slot = { index, sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), onToken: undefined };
-      probeSampledTokens(sequence, () => slot.onToken?.());
+      const switches = noSwitches();
+      const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: withSwitches(chatWrapper, switches) });
+      const slot: Slot = { index, sequence, chat, onToken: undefined, sampleMetadata: undefined, switches, tokenTexts };
+      probeSampledTokens(sequence, { metadata: () => slot.sampleMetadata, onToken: (sample) => slot.onToken?.(sample) });
       return slot;
     });
     return new LoadedModel(entry.name, settings, model, context, slots, new SlotPool(slots), chatWrapper.wrapperName);
@@ -77,6 +93,7 @@ export class LoadedModel {
         errors.push(error);
       }
     }
+    await this.embedder.dispose().catch((error: unknown) => errors.push(error));
     await this.context.dispose().catch((error: unknown) => errors.push(error));
     await this.model.dispose().catch((error: unknown) => errors.push(error));
     if (errors.length > 0) throw new AggregateError(errors, `disposing ${this.name} failed`);

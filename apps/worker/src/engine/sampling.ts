@@ -82,3 +82,17 @@ function resolveSeed(seed: number | undefined, randomSeed: () => number): number
 export function drawRandomSeed(): number {
   return Math.floor(Math.random() * 0x8000_0000);
 }
+
+/** The settings as the options LlamaChat.generateResponse and LlamaCompletion both take. */
+export function samplingOptions(sampling: SamplingSettings) {
+  return {
+    temperature: sampling.temperature,
+    topK: sampling.topK,
+    topP: sampling.topP,
+    minP: sampling.minP,
+    seed: sampling.seed,
+    repeatPenalty: sampling.repeatPenalty,
+    ...(sampling.maxTokens !== undefined && { maxTokens: sampling.maxTokens }),
+    ...(sampling.customStopTriggers !== undefined && { customStopTriggers: sampling.customStopTriggers }),
+  };
+}

@@ -1,4 +1,4 @@
-import type { ChatMessage, Format, ModelOptions, WorkerMetrics } from "@caravan/protocol";
+import type { ChatMessage, Format, Logprob, ModelOptions, Think, Tool, ToolCall, ToolChoice, WorkerMetrics } from "@caravan/protocol";
 import type { CatalogEntry } from "../catalog/catalog.ts";
 
 export type EngineLogLevel = "debug" | "info" | "warn" | "error";
@@ -25,6 +25,25 @@ export interface GenerateRequest {
   signal: AbortSignal;
   /** each piece of text as soon as it exists */
   onText: (text: string) => void;
+  /** functions the model may call (see tools.ts for tool_choice and the combination with format) */
+  tools?: Tool[];
+  toolChoice?: ToolChoice;
+  /** thinking on/off; levels mean on (see thinking.ts) */
+  think?: Think;
+  /** each piece of thought text as soon as it exists (never passed to onText) */
+  onThinking?: (text: string) => void;
+  /** each tool call, whole, as soon as it is complete */
+  onToolCall?: (call: ToolCall) => void;
+  /** report each generated token's log probability through onLogprob (see logprobs.ts) */
+  logprobs?: boolean;
+  /** with logprobs: this many most likely alternatives per token (0..20) */
+  topLogprobs?: number;
+  /**
+   * one entry per sampled token, in order, at the moment it is sampled: before its text reaches
+   * onText (which holds text back while it may be the start of a stop sequence), and also for
+   * tokens whose text never does (EOS, a stop sequence, tool-call syntax)
+   */
+  onLogprob?: (entry: Logprob) => void;
 }
 
 export interface GenerateResult {
@@ -32,6 +51,46 @@ export interface GenerateResult {
   doneReason: "stop" | "length";
   /** the whole generated text (what onText delivered) */
   text: string;
+  /** chat: the whole thought text (what onThinking delivered) */
+  thinking?: string;
+  /** chat: the tool calls (what onToolCall delivered) */
+  toolCalls?: ToolCall[];
   /** nanoseconds, integers */
+  metrics: WorkerMetrics;
+}
+
+export interface CompleteRequest {
+  entry: CatalogEntry;
+  /** raw text, sent without the chat template */
+  prompt: string;
+  /** text after the insertion point: a fill-in-the-middle completion (models with FIM tokens only) */
+  suffix?: string;
+  options: ModelOptions;
+  format?: Format;
+  signal: AbortSignal;
+  onText: (text: string) => void;
+  /** as in GenerateRequest */
+  logprobs?: boolean;
+  topLogprobs?: number;
+  onLogprob?: (entry: Logprob) => void;
+}
+
+export interface EmbedRequest {
+  entry: CatalogEntry;
+  inputs: string[];
+  options: ModelOptions;
+  /** cut inputs longer than the context instead of failing */
+  truncate: boolean;
+  /** L2-normalize the vectors */
+  normalize: boolean;
+  /** keep only the leading dimensions */
+  dimensions?: number;
+  signal: AbortSignal;
+}
+
+export interface EmbedResult {
+  /** one per input, in order */
+  vectors: number[][];
+  /** eval_count and eval_duration are 0: nothing is generated */
   metrics: WorkerMetrics;
 }

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Logprob, ModelOptions } from "@caravan/protocol";
+import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
+import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import { LlamaEngine } from "./engine.ts";
+
+// logprobs on the real engine and the tiny stories260K model.
+let engine: LlamaEngine;
+let stories: CatalogEntry;
+let chatml: CatalogEntry;
+
+beforeAll(async () => {
+  const entries = await scanModels(TEST_MODELS_DIR);
+  stories = findModel(entries, "stories260K")!;
+  chatml = findModel(entries, "stories260K-chatml")!;
+  engine = await LlamaEngine.create({ threads: 1, numParallel: 1, gpu: false, defaultNumCtx: 2048 });
+});
+afterAll(async () => engine?.close());
+
+async function run(options: ModelOptions, logprobs: { logprobs?: boolean; topLogprobs?: number }, entry = stories) {
+  const entries: Logprob[] = [];
+  const result = await engine.generate({
+    entry,
+    messages: [{ role: "user", content: "Once upon a time" }],
+    options,
+    ...logprobs,
+    signal: new AbortController().signal,
+    onText: () => {},
+    onLogprob: (entry) => entries.push(entry),
+  });
+  return { ...result, entries };
+}
+
+const utf8 = (text: string) => [...Buffer.from(text, "utf8")];
+
+describe("logprobs", () => {
+  it("gives one entry per generated token, in order, whose texts make the answer", async () => {
+    const result = await run({ temperature: 0, num_predict: 24 }, { logprobs: true });
+    expect(result.entries).toHaveLength(result.metrics.eval_count);
+    expect(result.entries.map((e) => e.token).join("")).toBe(result.text);
+    for (const entry of result.entries) {
+      expect(entry.logprob).toBeLessThanOrEqual(0);
+      expect(entry.bytes).toEqual(utf8(entry.token));
+      expect(entry.top_logprobs).toBeUndefined();
+    }
+    // SentencePiece words keep their leading space.
+    expect(result.entries.some((e) => e.token.startsWith(" "))).toBe(true);
+  });
+
+  it("top_logprobs: that many alternatives, most likely first; greedy picks the first", async () => {
+    const result = await run({ temperature: 0, num_predict: 16 }, { logprobs: true, topLogprobs: 5 });
+    expect(result.entries).toHaveLength(16);
+    for (const entry of result.entries) {
+      const top = entry.top_logprobs!;
+      expect(top).toHaveLength(5);
+      for (let i = 1; i < top.length; i++) expect(top[i]!.logprob).toBeLessThanOrEqual(top[i - 1]!.logprob);
+      expect(top[0]!.token).toBe(entry.token);
+      expect(top[0]!.logprob).toBeCloseTo(entry.logprob, 5);
+      expect(top.reduce((sum, alt) => sum + Math.exp(alt.logprob), 0)).toBeLessThanOrEqual(1 + 1e-6);
+      for (const alt of top) expect(alt.bytes).toEqual(utf8(alt.token));
+    }
+    // Greedy probabilities are the model's own softmax: not all certain.
+    expect(result.entries.some((e) => e.logprob < -0.5)).toBe(true);
+  });
+
+  it("does not change what is generated, and logprobs false reports none", async () => {
+    const options = { temperature: 0.8, seed: 7, num_predict: 24 };
+    const plain = await run(options, {});
+    const off = await run(options, { logprobs: false, topLogprobs: 3 });
+    const on = await run(options, { logprobs: true, topLogprobs: 3 });
+    expect(plain.entries).toEqual([]);
+    expect(off.entries).toEqual([]);
+    expect(on.text).toBe(plain.text);
+    expect(on.entries).toHaveLength(24);
+    // After top_k/top_p the distribution is cut: alternatives with probability 0 are left out.
+    for (const entry of on.entries) {
+      expect(Number.isFinite(entry.logprob)).toBe(true);
+      for (const alt of entry.top_logprobs!) expect(Number.isFinite(alt.logprob)).toBe(true);
+    }
+  });
+
+  it("covers tokens whose text is not in the answer: the stop sequence", async () => {
+    const full = await run({ temperature: 0, num_predict: 40 }, { logprobs: true });
+    const stopWord = full.text.split(/\s+/).filter((w) => /^[a-z]{4,}$/.test(w))[1]!;
+    const cut = await run({ temperature: 0, num_predict: 40, stop: [stopWord] }, { logprobs: true });
+    expect(cut.doneReason).toBe("stop");
+    expect(cut.entries).toHaveLength(cut.metrics.eval_count);
+    const tokens = cut.entries.map((e) => e.token).join("");
+    expect(tokens.startsWith(cut.text)).toBe(true);
+    expect(tokens.slice(cut.text.length)).toContain(stopWord.slice(0, 2));
+  });
+
+  it("covers the tokens of a tool call", async () => {
+    const entries: Logprob[] = [];
+    const result = await engine.generate({
+      entry: chatml,
+      messages: [{ role: "user", content: "Add" }],
+      options: { temperature: 0.8, seed: 1, num_predict: 100 },
+      tools: [{ type: "function", function: { name: "add", parameters: { type: "object", properties: { a: { type: "number" } }, required: ["a"] } } }],
+      toolChoice: "required",
+      logprobs: true,
+      signal: new AbortController().signal,
+      onText: () => {},
+      onLogprob: (entry) => entries.push(entry),
+    });
+    expect(result.toolCalls).toHaveLength(1);
+    expect(entries).toHaveLength(result.metrics.eval_count);
+    expect(entries.map((e) => e.token).join("")).toContain("add");
+  });
+});

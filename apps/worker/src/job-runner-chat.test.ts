@@ -1,0 +1,116 @@
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pino from "pino";
+import { JobMessage, WIRE_VERSION, type ChunkMessage } from "@caravan/protocol";
+import type { EventBody } from "@caravan/transport";
+import { findModel, scanModels, type CatalogEntry } from "./catalog/catalog.ts";
+import { STORIES_260K, TEST_MODELS_DIR } from "./catalog/test-models.ts";
+import { copyGgufWithChatTemplate, THINKING_CHAT_TEMPLATE } from "./engine/test-gguf.ts";
+import { LlamaEngine } from "./engine/index.ts";
+import { runJob } from "./job-runner.ts";
+import { Residency, systemClock } from "./residency/index.ts";
+
+// The chat path of runJob on the real engine and tiny model: what the chunk events carry.
+let engine: LlamaEngine;
+let residency: Residency;
+let entries: CatalogEntry[];
+let thinkDir = "";
+
+beforeAll(async () => {
+  const thinkCopy = await copyGgufWithChatTemplate(STORIES_260K, THINKING_CHAT_TEMPLATE, "stories260K-think.gguf");
+  thinkDir = dirname(thinkCopy);
+  entries = [...(await scanModels(TEST_MODELS_DIR)), ...(await scanModels(thinkDir))];
+  engine = await LlamaEngine.create({ threads: 1, numParallel: 1, gpu: false, defaultNumCtx: 2048 });
+  const entryFor = (model: string) => findModel(entries, model)!;
+  residency = new Residency(
+    // keep_alive forever: no idle timers outlive the file; engine.close() unloads everything.
+    { maxLoadedModels: 3, memoryBudgetBytes: 1 << 30, defaultKeepAliveMs: -1 },
+    {
+      load: async (model, options) => {
+        const { loadDurationNs, contextSize } = await engine.ensureLoaded(entryFor(model), options);
+        return { loadDurationNs, contextLength: contextSize, slots: 1, sizeBytes: 1 };
+      },
+      unload: (model) => engine.unload(model),
+      estimateBytes: () => 1,
+      clock: systemClock,
+      onChange: () => {},
+      log: () => {},
+    },
+  );
+});
+afterAll(async () => {
+  await engine?.close();
+  await rm(thinkDir, { recursive: true, force: true });
+});
+
+async function runChat(fields: Partial<JobMessage>): Promise<EventBody[]> {
+  const job = JobMessage.parse({
+    v: WIRE_VERSION,
+    type: "job",
+    id: "job-1",
+    model: "stories260k-chatml:latest",
+    messages: [{ role: "user", content: "What is the weather in Oslo?" }],
+    options: { temperature: 0.8, seed: 3, num_predict: 100 },
+    accepted_at: Date.now(),
+    ...fields,
+  });
+  const events: EventBody[] = [];
+  await runJob(job, { signal: new AbortController().signal, emit: async (event) => void events.push(event) }, {
+    engine,
+    residency,
+    catalog: () => entries,
+    workerId: "w1",
+    log: pino({ level: "silent" }),
+  });
+  return events;
+}
+
+const chunks = (events: EventBody[]) => events.filter((e): e is Omit<ChunkMessage, "v" | "id" | "seq"> => e.type === "chunk");
+
+describe("runJob (chat)", () => {
+  it("sends a forced tool call whole in one chunk, with logprobs for every generated token", async () => {
+    const events = await runChat({
+      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }],
+      tool_choice: "required",
+      logprobs: true,
+      top_logprobs: 2,
+    });
+    const done = events.at(-1)!;
+    expect(done).toMatchObject({ type: "done", done_reason: "stop" });
+    const sent = chunks(events);
+    const withCalls = sent.filter((c) => c.tool_calls);
+    expect(withCalls).toHaveLength(1);
+    expect(withCalls[0]!.content).toBe("");
+    expect(withCalls[0]!.tool_calls).toEqual([{ id: expect.stringMatching(/^call_[a-z0-9]{8}$/), function: { index: 0, name: "get_weather", arguments: { city: expect.any(String) } } }]);
+    const logprobs = sent.flatMap((c) => c.logprobs ?? []);
+    expect(logprobs).toHaveLength(done.type === "done" ? done.metrics.eval_count : -1);
+    for (const entry of logprobs) expect(entry.top_logprobs!.length).toBeLessThanOrEqual(2);
+  });
+
+  it("sends thinking in chunks of its own (content empty); think false sends none", async () => {
+    const events = await runChat({ model: "stories260k-think:latest", think: true, options: { temperature: 0, num_predict: 16 } });
+    const sent = chunks(events);
+    expect(sent.length).toBeGreaterThan(0);
+    for (const chunk of sent) expect(chunk.content).toBe("");
+    expect(sent.map((c) => c.thinking ?? "").join("").length).toBeGreaterThan(10);
+    expect(events.at(-1)).toMatchObject({ type: "done", done_reason: "length" });
+    const off = chunks(await runChat({ model: "stories260k-think:latest", think: false, options: { temperature: 0, num_predict: 16 } }));
+    expect(off.every((c) => c.thinking === undefined)).toBe(true);
+    expect(off.map((c) => c.content).join("").length).toBeGreaterThan(10);
+  });
+
+  it("sends a plain answer as content only", async () => {
+    const plain = await runChat({ options: { temperature: 0, num_predict: 12 }, logprobs: false });
+    const sent = chunks(plain);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((c) => c.thinking === undefined && c.tool_calls === undefined && c.logprobs === undefined)).toBe(true);
+    expect(sent.map((c) => c.content).join("").length).toBeGreaterThan(5);
+    expect(plain.at(-1)).toMatchObject({ type: "done", done_reason: "length" });
+  });
+
+  it("answers think on a model that cannot think with a bad_request error", async () => {
+    const events = await runChat({ think: true });
+    expect(events.at(-1)).toEqual({ type: "error", code: "bad_request", message: '"stories260k-chatml:latest" does not support thinking' });
+  });
+});
