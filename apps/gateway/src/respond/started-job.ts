@@ -1,0 +1,60 @@
+import type { Context } from "hono";
+import type { ChunkMessage, DoneMessage, JobEvent, JobMessage } from "@caravan/protocol";
+import type { GatewayDeps } from "../deps.ts";
+import { HttpError, statusForWorkerError } from "../errors.ts";
+
+/** A job that has been submitted and produced its first event without failing. */
+export interface StartedJob {
+  /** the job's chunk and done events, from the first on; an `error` event can only come after text */
+  events: AsyncIterable<ChunkMessage | DoneMessage | { type: "error"; message: string }>;
+  /** ns since the request arrived (Ollama's total_duration) */
+  elapsedNs(): number;
+  /** the response is complete: stop watching the client's connection */
+  finish(): void;
+  /** the client went away: stop the job wherever it runs */
+  cancel(): void;
+}
+
+/**
+ * Submits `job` and waits for its first event before any byte is written, so that an error
+ * before the first token (queue timeout, a model that failed to load, a bad request the worker
+ * caught) still gets a real status code: it is thrown as an HttpError. A client that disconnects
+ * at any point cancels the job. Every API format (Ollama chat and generate, OpenAI) answers
+ * from a StartedJob.
+ */
+export async function startJob(c: Context, deps: GatewayDeps, job: JobMessage, startedAt: bigint): Promise<StartedJob> {
+  const run = await deps.dispatcher.submit(job);
+  const signal = c.req.raw.signal;
+  const cancel = () => void run.cancel("client disconnected");
+  signal.addEventListener("abort", cancel, { once: true });
+  // A client that left while the job was being queued fired its abort before we listened.
+  if (signal.aborted) cancel();
+  const finish = () => signal.removeEventListener("abort", cancel);
+
+  const iterator = run[Symbol.asyncIterator]();
+  const first = await nextOutput(iterator);
+  if (!first) {
+    finish();
+    throw new HttpError(500, "internal", "the job ended without an answer");
+  }
+  if (first.type === "error") {
+    finish();
+    throw new HttpError(statusForWorkerError(first.code), first.code, first.message);
+  }
+  async function* events() {
+    for (let event: JobEvent | undefined = first; event; event = await nextOutput(iterator)) {
+      yield event.type === "error" ? { type: "error" as const, message: event.message } : (event as ChunkMessage | DoneMessage);
+      if (event.type === "done" || event.type === "error") return;
+    }
+  }
+  return { events: events(), elapsedNs: () => Number(process.hrtime.bigint() - startedAt), finish, cancel };
+}
+
+/** The next event a response shows (`started` is the gateway's business, not the client's). */
+async function nextOutput(iterator: AsyncIterator<JobEvent>): Promise<JobEvent | undefined> {
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return undefined;
+    if (next.value.type !== "started") return next.value;
+  }
+}
