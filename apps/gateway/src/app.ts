@@ -2,29 +2,46 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { GatewayDeps } from "./deps.ts";
 import { HttpError, methodNotAllowed } from "./errors.ts";
+import { openAiErrorBody } from "./openai/errors.ts";
+import { isOpenAiPath, OPENAI_PATHS, registerOpenAiRoutes } from "./openai/routes.ts";
 import { chatHandler } from "./routes/chat.ts";
+import { embeddingsHandler, embedHandler } from "./routes/embed.ts";
+import { generateHandler } from "./routes/generate.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerPsRoute } from "./routes/ps.ts";
+import { registerShowRoute } from "./routes/show.ts";
 
 /** The gateway's HTTP API. Transport-agnostic: `deps.transport` is in-process or Redis. */
 export function createApp(deps: GatewayDeps): Hono {
   const app = new Hono();
   registerMetaRoutes(app, deps);
   registerPsRoute(app, deps);
+  registerShowRoute(app, deps);
   app.post("/api/chat", chatHandler(deps));
-  for (const path of ["/", "/api/version", "/api/tags", "/api/ps", "/api/chat"]) {
+  app.post("/api/generate", generateHandler(deps));
+  app.post("/api/embed", embedHandler(deps));
+  app.post("/api/embeddings", embeddingsHandler(deps));
+  registerOpenAiRoutes(app, deps);
+  // A known path with the wrong method is a 405, not a 404.
+  for (const path of ["/", "/api/version", "/api/tags", "/api/ps", "/api/show", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", ...OPENAI_PATHS]) {
     app.all(path, () => {
       throw methodNotAllowed();
     });
   }
-  app.notFound((c) => c.json({ error: "404 page not found" }, 404));
+  app.notFound((c) =>
+    isOpenAiPath(c.req.path)
+      ? c.json(openAiErrorBody(new HttpError(404, "unknown_url", `Invalid URL (${c.req.method} ${c.req.path})`)), 404)
+      : c.json({ error: "404 page not found" }, 404),
+  );
   app.onError((error, c) => {
     if (error instanceof HttpError) {
       if (error.status >= 500) deps.log.error({ err: error, path: c.req.path }, error.message);
       // 499 (client closed) is not in Hono's list of codes, but any 4xx/5xx is valid on the wire.
-      return c.json({ error: error.message }, error.status as ContentfulStatusCode, error.headers);
+      const body = isOpenAiPath(c.req.path) ? openAiErrorBody(error) : { error: error.message };
+      return c.json(body, error.status as ContentfulStatusCode, error.headers);
     }
     deps.log.error({ err: error, path: c.req.path }, "unhandled error");
+    if (isOpenAiPath(c.req.path)) return c.json(openAiErrorBody(new HttpError(500, "internal", "internal server error")), 500);
     return c.json({ error: "internal server error" }, 500);
   });
   return app;
