@@ -1,0 +1,70 @@
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../harness/ports.ts";
+import { MODELS_DIR, ROOT } from "../harness/processes.ts";
+
+// `pnpm cluster` (`caravan cluster`) as a developer runs it: a private redis-server, a gateway and
+// two workers as child processes, their output prefixed, SIGINT stopping all of them cleanly.
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+
+describe("caravan cluster", () => {
+  const children: ReturnType<typeof spawn>[] = [];
+  afterAll(() => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")));
+
+  it("starts Redis, a gateway and two workers that serve; Ctrl+C drains and stops every process", async () => {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "2", "--host", `127.0.0.1:${port}`, "--models", MODELS_DIR, "--metrics-port", String(metricsPort)], {
+      cwd: ROOT,
+      env: { ...process.env, CARAVAN_THREADS: "1", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let output = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+    // both workers register (their "worker ready" lines), then a chat goes through the gateway
+    await expect.poll(() => (output.match(/^\[worker-\d\] .*worker ready/gm) ?? []).length, { timeout: 60_000, interval: 200 }).toBe(2);
+    await expect.poll(() => /^\[gateway \] .*gateway listening/m.test(output), { timeout: 30_000 }).toBe(true);
+    // the gateway's view of the workers refreshes every second
+    await expect
+      .poll(async () => ((await (await fetch(`http://127.0.0.1:${port}/api/tags`)).json()) as { models: unknown[] }).models.length, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    const response = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: "Hi" }], stream: false, options: { num_predict: 4 } }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ done: true, eval_count: 4 });
+    const redisPort = Number(/Redis redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    expect(await portOpen(redisPort)).toBe(true);
+
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    // every process said goodbye, in order: workers drained before Redis went away
+    expect(output).toMatch(/^\[worker-1\] .*worker stopped/m);
+    expect(output).toMatch(/^\[worker-2\] .*worker stopped/m);
+    expect(output.indexOf("Redis is now ready to exit")).toBeGreaterThan(output.lastIndexOf("worker stopped"));
+    expect(await portOpen(port)).toBe(false);
+    expect(await portOpen(redisPort)).toBe(false);
+  });
+
+  it("refuses a bad option with a clear message and exit code 1", async () => {
+    const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "zero"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain("option '-w, --workers <n>' argument 'zero' is invalid. must be a positive integer");
+  });
+});
