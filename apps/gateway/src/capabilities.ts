@@ -1,5 +1,12 @@
 import type { AdvertisedModel, Capability, JobMessage } from "@caravan/protocol";
-import { badRequest } from "./errors.ts";
+import { HttpError } from "./errors.ts";
+
+/** A request its model cannot serve: Ollama's 400, told apart only in metrics (reject reason `capability`). */
+export class CapabilityError extends HttpError {
+  constructor(message: string) {
+    super(400, "bad_request", message);
+  }
+}
 
 /** Ollama's words when a model lacks what a request needs (NAME as the client wrote it). */
 const REFUSALS: Record<Capability, (name: string) => string> = {
@@ -14,7 +21,7 @@ const REFUSALS: Record<Capability, (name: string) => string> = {
 /** Throws a 400 for the first capability in `needs` that `model` does not advertise. */
 export function assertCapable(model: AdvertisedModel, requestedName: string, needs: readonly Capability[]): void {
   const missing = needs.find((need) => !model.capabilities.includes(need));
-  if (missing) throw badRequest(REFUSALS[missing](requestedName));
+  if (missing) throw new CapabilityError(REFUSALS[missing](requestedName));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ConfigError } from "@caravan/protocol";
+import { startTelemetry } from "@caravan/telemetry";
 import { closeAll, RedisGatewayTransport } from "@caravan/transport";
 import { createLogger, onShutdown } from "@caravan/worker";
 import { loadGatewayConfig } from "./config.ts";
@@ -9,9 +10,10 @@ const log = createLogger("caravan-gateway");
 try {
   const config = loadGatewayConfig();
   if (!config.redisUrl) throw new ConfigError("invalid configuration: REDIS_URL: required for a separate gateway process (use `pnpm start` for one process without Redis)");
+  const telemetry = startTelemetry({ serviceName: "caravan-gateway" });
   const transport = new RedisGatewayTransport({ url: config.redisUrl, prefix: config.redisPrefix });
-  const gateway = await startGateway({ config, transport, log });
-  onShutdown(log, () => closeAll([() => gateway.close(), () => transport.close()]));
+  const gateway = await startGateway({ config, transport, log, telemetry });
+  onShutdown(log, () => closeAll([() => gateway.close(), () => transport.close(), () => telemetry.shutdown()]));
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`caravan gateway: ${error.message}`);

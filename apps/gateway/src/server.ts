@@ -1,11 +1,13 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Telemetry } from "@caravan/telemetry";
 import type { GatewayTransport } from "@caravan/transport";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { GatewayTelemetry } from "./telemetry/gateway-telemetry.ts";
 import { CARAVAN_VERSION } from "./version.ts";
 
 /** How long shutdown waits for running requests before cutting them off. */
@@ -23,9 +25,12 @@ export interface GatewayOptions {
   config: GatewayConfig;
   transport: GatewayTransport;
   log: Logger;
+  /** this process's telemetry (startTelemetry); none = nothing traced or measured, /metrics empty */
+  telemetry?: Telemetry;
 }
 
-export async function startGateway({ config, transport, log }: GatewayOptions): Promise<RunningGateway> {
+export async function startGateway({ config, transport, log, telemetry: processTelemetry }: GatewayOptions): Promise<RunningGateway> {
+  const telemetry = processTelemetry ? new GatewayTelemetry(processTelemetry, transport) : GatewayTelemetry.disabled(transport);
   const dispatcher = new Dispatcher({
     transport,
     log,
@@ -33,9 +38,10 @@ export async function startGateway({ config, transport, log }: GatewayOptions): 
     maxQueuePerModel: config.maxQueuePerModel,
     queueTimeoutMs: config.queueTimeoutMs,
     spillBacklog: config.spillBacklog,
+    telemetry,
   });
   dispatcher.start();
-  const app = createApp({ transport, dispatcher, log, version: CARAVAN_VERSION });
+  const app = createApp({ transport, dispatcher, log, version: CARAVAN_VERSION, telemetry });
   const options = { hostname: config.hostname, port: config.port, log };
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.hostname, port: options.port }, () => resolve(s));
@@ -57,6 +63,7 @@ export async function startGateway({ config, transport, log }: GatewayOptions): 
         http.close(() => {
           clearTimeout(force);
           dispatcher.close();
+          telemetry.close();
           resolve();
         });
         http.closeIdleConnections();

@@ -1,4 +1,5 @@
 import { ConfigError } from "@caravan/protocol";
+import { startTelemetry } from "@caravan/telemetry";
 import { closeAll, InMemoryTransport } from "@caravan/transport";
 import { createLogger, loadWorkerConfig, onShutdown, startWorker } from "@caravan/worker";
 import { loadGatewayConfig } from "./config.ts";
@@ -7,16 +8,19 @@ import { startGateway } from "./server.ts";
 /**
  * `pnpm start`: gateway and worker in one process over the in-memory transport — no Redis.
  * With REDIS_URL set, `pnpm start:gateway` and `pnpm start:worker` are the multi-process form.
+ * One telemetry for both: the gateway's /metrics shows the worker's metrics too (no metrics port
+ * of the worker's own).
  */
 const log = createLogger("caravan");
 try {
   const gatewayConfig = loadGatewayConfig();
   const workerConfig = loadWorkerConfig();
   if (gatewayConfig.redisUrl) log.warn("REDIS_URL is set but `pnpm start` runs in one process without Redis; use start:gateway and start:worker for Redis");
+  const telemetry = startTelemetry({ serviceName: "caravan" });
   const transport = new InMemoryTransport();
-  const worker = await startWorker(workerConfig, transport, log);
-  const gateway = await startGateway({ config: gatewayConfig, transport, log });
-  onShutdown(log, () => closeAll([() => gateway.close(), () => worker.close()]));
+  const worker = await startWorker(workerConfig, transport, log, telemetry);
+  const gateway = await startGateway({ config: gatewayConfig, transport, log, telemetry });
+  onShutdown(log, () => closeAll([() => gateway.close(), () => worker.close(), () => telemetry.shutdown()]));
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`caravan: ${error.message}`);

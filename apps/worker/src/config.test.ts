@@ -16,6 +16,7 @@ describe("loadWorkerConfig", () => {
       memoryBudgetBytes: undefined,
       redisUrl: undefined,
       redisPrefix: "caravan",
+      metricsPort: 9464,
     });
     expect(config.threads).toBe(defaultThreads());
   });
@@ -31,8 +32,9 @@ describe("loadWorkerConfig", () => {
         CARAVAN_MAX_LOADED_MODELS: "1",
         CARAVAN_MEMORY_BUDGET: "2GiB",
         CARAVAN_WORKER_ID: "gpu-7",
+        CARAVAN_METRICS_PORT: "0",
       }),
-    ).toMatchObject({ modelsDir: "/srv/models", numParallel: 8, threads: 2, keepAliveMs: -1, gpu: false, maxLoadedModels: 1, memoryBudgetBytes: 2 * 1024 ** 3, workerId: "gpu-7" });
+    ).toMatchObject({ modelsDir: "/srv/models", numParallel: 8, threads: 2, keepAliveMs: -1, gpu: false, maxLoadedModels: 1, memoryBudgetBytes: 2 * 1024 ** 3, workerId: "gpu-7", metricsPort: 0 });
   });
 
   it.each([
@@ -42,6 +44,8 @@ describe("loadWorkerConfig", () => {
     ["CARAVAN_GPU", "tpu"],
     ["CARAVAN_MAX_LOADED_MODELS", "1.5"],
     ["CARAVAN_MEMORY_BUDGET", "lots"],
+    ["CARAVAN_METRICS_PORT", "70000"],
+    ["CARAVAN_METRICS_PORT", "-1"],
   ])("stops on a bad %s, naming it", (name, value) => {
     expect(() => loadWorkerConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadWorkerConfig({ [name]: value })).toThrow(new RegExp(name));

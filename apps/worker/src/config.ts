@@ -24,6 +24,7 @@ const WorkerEnv = z.object({
   CARAVAN_REDIS_PREFIX: envString(),
   CARAVAN_MAX_LOADED_MODELS: envInt(1, 3),
   CARAVAN_MEMORY_BUDGET: envString(),
+  CARAVAN_METRICS_PORT: envInt(0, 9464).refine((port) => port <= 65535, { error: "must be a port number from 0 (off) to 65535" }),
 });
 
 export interface WorkerConfig {
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   maxLoadedModels: number;
   /** bytes models may use; undefined = derived from the machine at start */
   memoryBudgetBytes: number | undefined;
+  /** port of the worker's Prometheus /metrics server; 0 = none (`pnpm start` serves them at the gateway's /metrics) */
+  metricsPort: number;
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
@@ -58,6 +61,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     redisPrefix: parsed.CARAVAN_REDIS_PREFIX ?? "caravan",
     maxLoadedModels: parsed.CARAVAN_MAX_LOADED_MODELS,
     memoryBudgetBytes: parsed.CARAVAN_MEMORY_BUDGET === undefined ? undefined : parseBudget(parsed.CARAVAN_MEMORY_BUDGET),
+    metricsPort: parsed.CARAVAN_METRICS_PORT,
   };
 }
 

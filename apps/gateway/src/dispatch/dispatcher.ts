@@ -3,6 +3,7 @@ import { WIRE_VERSION, type JobMessage, type ModelOptions } from "@caravan/proto
 import type { GatewayTransport, QueueLimits } from "@caravan/transport";
 import type { Logger } from "pino";
 import { HttpError, serverBusy } from "../errors.ts";
+import { GatewayTelemetry } from "../telemetry/gateway-telemetry.ts";
 import { JobRun } from "./job-run.ts";
 import { Placer } from "./placer.ts";
 
@@ -17,6 +18,8 @@ export interface DispatcherOptions {
   maxQueuePerModel: number;
   queueTimeoutMs: number;
   spillBacklog: number;
+  /** the queue-wait span and histogram; none = not measured */
+  telemetry?: GatewayTelemetry;
 }
 
 /**
@@ -29,12 +32,14 @@ export class Dispatcher {
   private readonly placer: Placer;
   private readonly runs = new Set<JobRun>();
   private readonly limits: QueueLimits;
+  private readonly telemetry: GatewayTelemetry;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
   constructor(private readonly options: DispatcherOptions) {
     this.placer = new Placer({ transport: options.transport, log: options.log, spillBacklog: options.spillBacklog, loadTimeoutMs: options.queueTimeoutMs });
     this.limits = { perModel: options.maxQueuePerModel, total: options.maxQueue, staleAfterMs: options.queueTimeoutMs * 2 };
+    this.telemetry = options.telemetry ?? GatewayTelemetry.disabled(options.transport);
   }
 
   start(): void {
@@ -50,9 +55,13 @@ export class Dispatcher {
     try {
       // The load gets the server's default keep_alive: the job's own value (0, say) applies when
       // the job itself runs there; a load with keep_alive 0 would unload before the job arrived.
-      const placement = await this.placer.ensureCapacity(job.model, { options: job.options });
+      const placement = await this.placer.ensureCapacity(job.model, { options: job.options, trace: job.trace });
       if (placement.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${job.model}' now: ${placement.reason}`);
-      const run = new JobRun(job, { transport, log: this.options.log, queueTimeoutMs: this.options.queueTimeoutMs, onEnd: (r) => this.runs.delete(r) });
+      const run = new JobRun(job, { transport, log: this.options.log, queueTimeoutMs: this.options.queueTimeoutMs, telemetry: this.telemetry, onEnd: (r) => this.ended(r) });
+      // This request's arrival placed a load: it waits for it. (One that joins a load under way
+      // cannot be told from one that waits behind busy copies, so it is not counted.)
+      run.coldStart = placement.action === "load";
+      if (placement.action === "load" && placement.loadReply) run.placedLoad = { workerId: placement.workerId, reply: placement.loadReply };
       this.runs.add(run);
       await run.start();
       return run;
@@ -96,6 +105,13 @@ export class Dispatcher {
   async unloadEverywhere(model: string): Promise<void> {
     const workers = (await this.options.transport.workers()).filter((w) => w.loaded.some((c) => c.model === model) || w.models.some((m) => m.name === model));
     await Promise.all(workers.map((w) => this.command(w.worker_id, { type: "unload", model })));
+    this.placer.forget(model);
+  }
+
+  private ended(run: JobRun): void {
+    this.runs.delete(run);
+    // A job with keep_alive 0 unloads its model when it ends: a load placed there is gone, not coming.
+    if (run.workerId && run.job.keep_alive_ms === 0) this.placer.unloadedBy(run.job.model, run.workerId);
   }
 
   close(): void {

@@ -1,6 +1,8 @@
-import { WIRE_VERSION, type ErrorMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
+import { WIRE_VERSION, type CommandReply, type DoneMessage, type ErrorMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
+import { ATTR, extractTraceContext, genAiOperationName, injectTraceContext, SpanKind, SpanStatusCode, type Span } from "@caravan/telemetry";
 import type { GatewayTransport, Submission } from "@caravan/transport";
 import type { Logger } from "pino";
+import type { GatewayTelemetry } from "../telemetry/gateway-telemetry.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import { JobEvents } from "./job-events.ts";
 
@@ -11,6 +13,8 @@ export interface JobRunDeps {
   transport: GatewayTransport;
   log: Logger;
   queueTimeoutMs: number;
+  /** the caravan.queue.wait span and histogram; none = not measured */
+  telemetry?: GatewayTelemetry;
   /** called once, when the run has ended in any way */
   onEnd: (run: JobRun) => void;
 }
@@ -25,6 +29,15 @@ export interface JobRunDeps {
 export class JobRun implements AsyncIterable<JobEvent> {
   /** the worker running the current attempt, once it said so */
   workerId: string | undefined;
+  /** ms from the current attempt's submission until its worker started it */
+  queueWaitMs: number | undefined;
+  /** its submission placed a model load: the job waits for it */
+  coldStart = false;
+  /**
+   * The load this job's submission placed, and where: a job that then runs on that worker
+   * reports the load's time as its load_duration (the worker itself loaded nothing for it).
+   */
+  placedLoad: { workerId: string; reply: Promise<CommandReply | undefined> } | undefined;
   private readonly out = new AsyncQueue<JobEvent>();
   private submission: Submission | undefined;
   private events: JobEvents | undefined;
@@ -33,6 +46,9 @@ export class JobRun implements AsyncIterable<JobEvent> {
   private waiting = true;
   private finished = false;
   private queueTimer: NodeJS.Timeout | undefined;
+  /** the current attempt's caravan.queue.wait span, open until a worker starts it */
+  private queueSpan: Span | undefined;
+  private submittedAt = 0;
 
   constructor(
     readonly job: JobMessage,
@@ -66,9 +82,18 @@ export class JobRun implements AsyncIterable<JobEvent> {
     const events = new JobEvents();
     this.events = events;
     this.workerId = undefined;
+    this.queueWaitMs = undefined;
     this.waiting = true;
     this.armQueueTimer();
-    this.submission = await this.deps.transport.submit({ ...this.job, id: jobId }, events.push);
+    // The worker's spans are children of this attempt's wait: the job carries its context.
+    this.queueSpan = this.deps.telemetry?.tracer.startSpan(
+      "caravan.queue.wait",
+      { kind: SpanKind.PRODUCER, attributes: { [ATTR.requestModel]: this.job.model, [ATTR.operationName]: genAiOperationName(this.job.kind), [ATTR.jobId]: jobId } },
+      extractTraceContext(this.job.trace),
+    );
+    this.submittedAt = performance.now();
+    const trace = this.queueSpan ? injectTraceContext(this.queueSpan) : this.job.trace;
+    this.submission = await this.deps.transport.submit({ ...this.job, id: jobId, trace }, events.push);
     void this.pump(events, this.submission);
   }
 
@@ -94,9 +119,15 @@ export class JobRun implements AsyncIterable<JobEvent> {
         await this.submit(`${this.job.id}.${this.attempt}`);
         return;
       }
-      this.end(event);
+      this.end(event.type === "done" ? await this.withPlacedLoad(event) : event);
       return;
     }
+  }
+
+  private async withPlacedLoad(event: DoneMessage): Promise<DoneMessage> {
+    if (!this.placedLoad || this.placedLoad.workerId !== event.worker_id) return event;
+    const loadNs = (await this.placedLoad.reply)?.load_duration ?? 0;
+    return loadNs > 0 ? { ...event, metrics: { ...event.metrics, load_duration: event.metrics.load_duration + loadNs } } : event;
   }
 
   private armQueueTimer(): void {
@@ -113,12 +144,23 @@ export class JobRun implements AsyncIterable<JobEvent> {
     if (!this.waiting) return;
     this.waiting = false;
     clearTimeout(this.queueTimer);
+    this.queueWaitMs = performance.now() - this.submittedAt;
+    this.queueSpan?.setAttributes({ [ATTR.queueWaitMs]: this.queueWaitMs, ...(this.workerId && { [ATTR.workerId]: this.workerId }) });
+    this.queueSpan?.end();
+    if (this.workerId) {
+      this.deps.telemetry?.queueWait.record(this.queueWaitMs / 1000, { [ATTR.requestModel]: this.job.model, [ATTR.operationName]: genAiOperationName(this.job.kind) });
+    }
     this.deps.transport.leave(this.job.model, this.job.id).catch((error: unknown) => this.deps.log.warn({ err: error }, "ledger leave failed"));
   }
 
   private end(last: JobEvent): void {
     if (this.finished) return;
     this.finished = true;
+    // Ended while still waiting (timeout, cancel): the wait span says how it ended.
+    if (this.waiting && last.type === "error") {
+      this.queueSpan?.setAttribute(ATTR.errorType, last.code);
+      this.queueSpan?.setStatus({ code: SpanStatusCode.ERROR, message: last.message });
+    }
     this.leaveQueue();
     void this.submission?.release().catch(() => undefined);
     this.out.push(last);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { WIRE_VERSION, type CommandReply, type ModelOptions, type WorkerState } from "@caravan/protocol";
+import { WIRE_VERSION, type CommandReply, type ModelOptions, type TraceContext, type WorkerState } from "@caravan/protocol";
 import type { GatewayTransport } from "@caravan/transport";
 import type { Logger } from "pino";
 import { place, type Placement } from "../routing/placement.ts";
@@ -8,6 +8,13 @@ import { place, type Placement } from "../routing/placement.ts";
 const PENDING_GRACE_MS = 2500;
 /** How long one gateway holds the right to place a load of a model on a worker. */
 const CLAIM_MS = 3000;
+
+/** What a load is asked with: keep_alive and load options, and the trace of the request that caused it. */
+export interface LoadHint {
+  keepAliveMs?: number;
+  options?: ModelOptions;
+  trace?: TraceContext;
+}
 
 export interface PlacerOptions {
   transport: GatewayTransport;
@@ -31,16 +38,17 @@ export class Placer {
    * Makes sure `model` has (or gets) capacity for its waiting jobs. Does not wait for a load:
    * the jobs wait in the queue, and the loaded copy starts taking them.
    */
-  async ensureCapacity(model: string, hint: { keepAliveMs?: number; options?: ModelOptions } = {}): Promise<Placement> {
+  async ensureCapacity(model: string, hint: LoadHint = {}): Promise<Placement & { loadReply?: Promise<CommandReply | undefined> }> {
     const decision = await this.decide(model);
     // Gateways that see the same state pick the same worker (place() is deterministic), so a
     // claim per model and worker stops duplicates without stopping a spill to another worker.
     const claim = decision.action === "load" ? `load:${model}:${decision.workerId}` : undefined;
     if (decision.action === "load" && claim && (await this.options.transport.claim(claim, CLAIM_MS))) {
       // Once the worker has answered, its own state tells other gateways; the claim can go.
-      void this.load(decision.workerId, model, hint)
+      const loadReply = this.load(decision.workerId, model, hint)
         .catch(() => undefined)
         .finally(() => void this.options.transport.releaseClaim(claim).catch(() => undefined));
+      return { ...decision, loadReply };
     }
     return decision;
   }
@@ -60,7 +68,7 @@ export class Placer {
   }
 
   /** Sends a load command and waits for the reply; the load counts as a copy meanwhile. */
-  async load(workerId: string, model: string, hint: { keepAliveMs?: number; options?: ModelOptions }): Promise<CommandReply> {
+  async load(workerId: string, model: string, hint: LoadHint): Promise<CommandReply> {
     const pending = this.pending.get(model) ?? new Map<string, number>();
     this.pending.set(model, pending);
     pending.set(workerId, Infinity);
@@ -68,7 +76,15 @@ export class Placer {
     try {
       const reply = await this.options.transport.command(
         workerId,
-        { v: WIRE_VERSION, type: "load", id: randomUUID(), model, options: hint.options ?? {}, ...(hint.keepAliveMs !== undefined && { keep_alive_ms: hint.keepAliveMs }) },
+        {
+          v: WIRE_VERSION,
+          type: "load",
+          id: randomUUID(),
+          model,
+          options: hint.options ?? {},
+          ...(hint.keepAliveMs !== undefined && { keep_alive_ms: hint.keepAliveMs }),
+          ...(hint.trace && { trace: hint.trace }),
+        },
         this.options.loadTimeoutMs,
       );
       if (!reply.ok) this.options.log.warn({ model, worker: workerId, code: reply.code, reason: reply.message }, "worker refused the load");
@@ -87,6 +103,28 @@ export class Placer {
    * worker already reports is dropped at once: from then on its state, not our memory, says
    * whether the copy is there (it may have been unloaded since).
    */
+  /**
+   * A job with keep_alive 0 ran on `workerId` and unloaded `model` there: a load placed there is
+   * no longer on its way. Without this, a copy loaded and unloaded again between two looks at
+   * worker state counts as coming until the grace period ends, and the next request waits for
+   * the tick to place a load.
+   */
+  unloadedBy(model: string, workerId: string): void {
+    const until = this.pending.get(model)?.get(workerId);
+    if (until !== undefined && until !== Infinity) this.pending.get(model)!.delete(workerId);
+  }
+
+  /**
+   * The model was unloaded on purpose: a load this gateway placed earlier is not "on its way"
+   * any more, so the next request must place a new one at once (not wait out the grace period).
+   */
+  forget(model: string): void {
+    const pending = this.pending.get(model);
+    if (!pending) return;
+    // a load still in flight (Infinity) is left to its own answer
+    for (const [workerId, until] of pending) if (until !== Infinity) pending.delete(workerId);
+  }
+
   private pendingFor(model: string, workers: readonly WorkerState[]): string[] {
     const pending = this.pending.get(model);
     if (!pending) return [];

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { ChunkMessage, DoneMessage, JobEvent, JobMessage } from "@caravan/protocol";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, statusForWorkerError } from "../errors.ts";
+import { recordOf } from "../telemetry/middleware.ts";
 
 /** A job that has been submitted and produced its first event without failing. */
 export interface StartedJob {
@@ -23,13 +24,25 @@ export interface StartedJob {
  * from a StartedJob.
  */
 export async function startJob(c: Context, deps: GatewayDeps, job: JobMessage, startedAt: bigint): Promise<StartedJob> {
+  // The request's telemetry follows the job: its trace context rides in the job, and the record
+  // stays open (for the metrics and the log line) until the answer has been written to its end.
+  const record = recordOf(c, deps.telemetry, deps.log);
+  job.trace = record.beginJob(job);
   const run = await deps.dispatcher.submit(job);
+  record.attachRun(run);
+  const release = record.hold();
   const signal = c.req.raw.signal;
-  const cancel = () => void run.cancel("client disconnected");
+  const cancel = () => {
+    record.failed("cancelled", "client disconnected");
+    void run.cancel("client disconnected");
+  };
   signal.addEventListener("abort", cancel, { once: true });
   // A client that left while the job was being queued fired its abort before we listened.
   if (signal.aborted) cancel();
-  const finish = () => signal.removeEventListener("abort", cancel);
+  const finish = () => {
+    signal.removeEventListener("abort", cancel);
+    release();
+  };
 
   const iterator = run[Symbol.asyncIterator]();
   const first = await nextOutput(iterator);
@@ -43,6 +56,9 @@ export async function startJob(c: Context, deps: GatewayDeps, job: JobMessage, s
   }
   async function* events() {
     for (let event: JobEvent | undefined = first; event; event = await nextOutput(iterator)) {
+      if (event.type === "chunk") record.firstToken();
+      else if (event.type === "done") record.finished(event);
+      else if (event.type === "error") record.failed(event.code, event.message);
       yield event.type === "error" ? { type: "error" as const, message: event.message } : (event as ChunkMessage | DoneMessage);
       if (event.type === "done" || event.type === "error") return;
     }
