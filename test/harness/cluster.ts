@@ -21,11 +21,17 @@ export async function startSingleProcess(env: Record<string, string> = {}): Prom
 }
 
 /** `pnpm start:gateway` ×G and `pnpm start:worker` ×W against a private redis-server. */
-export async function startRedisCluster(options: { gateways: number; workers: number; env?: Record<string, string> }): Promise<Deployment & { redis: TestRedis }> {
+export async function startRedisCluster(options: {
+  gateways: number;
+  workers: number;
+  env?: Record<string, string>;
+  /** extra environment of worker `index` (0-based), e.g. its own CARAVAN_MODELS */
+  workerEnv?: (index: number) => Record<string, string>;
+}): Promise<Deployment & { redis: TestRedis }> {
   const redis = await startRedis();
   const env = { ...COMMON_ENV, REDIS_URL: redis.url, CARAVAN_REDIS_PREFIX: `test-${process.pid}`, ...options.env };
   const workers = await Promise.all(
-    Array.from({ length: options.workers }, (_, i) => startCaravan("worker", { ...env, CARAVAN_WORKER_ID: `worker-${i + 1}` })),
+    Array.from({ length: options.workers }, (_, i) => startCaravan("worker", { ...env, CARAVAN_WORKER_ID: `worker-${i + 1}`, ...options.workerEnv?.(i) })),
   );
   const gateways: CaravanProcess[] = [];
   const gatewayUrls: string[] = [];

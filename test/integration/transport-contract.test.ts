@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { WIRE_VERSION, type JobEvent, type JobMessage, type WorkerState } from "@caravan/protocol";
-import { InMemoryTransport, RedisGatewayTransport, RedisWorkerTransport, type GatewayTransport, type JobHandler, type WorkerTransport } from "@caravan/transport";
+import { WIRE_VERSION, type CommandProgress, type JobEvent, type JobMessage, type WorkerState } from "@caravan/protocol";
+import { InMemoryTransport, RedisGatewayTransport, RedisWorkerTransport, type CommandContext, type GatewayTransport, type JobHandler, type WorkerTransport } from "@caravan/transport";
 import { startRedis, type TestRedis } from "../harness/redis.ts";
 
 /**
@@ -68,7 +68,10 @@ function contract(name: string, makePair: () => Promise<Pair>) {
     beforeAll(async () => {
       pair = await makePair();
       await pair.worker.serve("m:latest", handler, 2);
-      await pair.worker.onCommand(async (command) => (command.type === "load" ? { ok: true, load_duration: 7 } : { ok: false, code: "no_room", message: command.model }));
+      await pair.worker.onCommand(async (command, ctx) => {
+        if (command.type === "pull") return scriptedPull(command.id, command.url, ctx);
+        return command.type === "load" ? { ok: true, load_duration: 7 } : { ok: false, code: "no_room", message: "model" in command ? command.model : "" };
+      });
     });
     afterAll(async () => pair?.close());
 
@@ -122,6 +125,28 @@ function contract(name: string, makePair: () => Promise<Pair>) {
       expect(unload).toMatchObject({ ok: false, code: "no_room", message: "x:latest" });
     });
 
+    it("carries a command's progress before its reply, restarting the idle timeout with each report", async () => {
+      const seen: CommandProgress[] = [];
+      // Five reports 60 ms apart: 300 ms in all, past the 150 ms timeout that each report restarts.
+      const pull = { v: WIRE_VERSION as typeof WIRE_VERSION, type: "pull" as const, id: randomUUID(), url: "steps:5:60", file: "x.gguf" };
+      const reply = await pair.gateway.command("w1", pull, 150, { onProgress: (message) => seen.push(message) });
+      expect(reply).toMatchObject({ type: "reply", ok: true, worker_id: "w1", id: pull.id });
+      expect(seen.map((m) => m.progress)).toEqual([1, 2, 3, 4, 5].map((completed) => ({ status: "pulling x", digest: "x", total: 5, completed })));
+      expect(seen.every((m) => m.type === "progress" && m.id === pull.id && m.worker_id === "w1")).toBe(true);
+      // Without onProgress the same command keeps its plain timeout.
+      await expect(pair.gateway.command("w1", { ...pull, id: randomUUID() }, 150)).rejects.toThrow(/did not answer pull within 150 ms/);
+      // A silent worker is still noticed.
+      await expect(pair.gateway.command("w1", { ...pull, id: randomUUID(), url: "steps:2:400" }, 150, { onProgress: () => undefined })).rejects.toThrow(/sent nothing about pull for 150 ms/);
+    });
+
+    it("aborts a command on the worker when the caller's signal aborts", async () => {
+      const controller = new AbortController();
+      const pull = { v: WIRE_VERSION as typeof WIRE_VERSION, type: "pull" as const, id: randomUUID(), url: "hang", file: "x.gguf" };
+      const answer = pair.gateway.command("w1", pull, 5000, { onProgress: () => controller.abort(new Error("client went away")), signal: controller.signal });
+      await expect(answer).rejects.toThrow("client went away");
+      await waitUntil(() => pullAborts.includes(pull.id));
+    });
+
     it("admits up to the bounds, per model and in all, and reports the oldest wait", async () => {
       const limits = { perModel: 2, total: 3, staleAfterMs: 60_000 };
       expect(await pair.gateway.admit("a", "1", limits)).toEqual({ ok: true });
@@ -149,6 +174,24 @@ function contract(name: string, makePair: () => Promise<Pair>) {
       await pair.gateway.releaseClaim("m");
     });
   });
+}
+
+const pullAborts: string[] = [];
+
+/** A scripted long command: `steps:N:MS` reports N steps MS apart; `hang` reports once, then waits for its abort. */
+async function scriptedPull(id: string, script: string, ctx: CommandContext): Promise<{ ok: boolean; message?: string }> {
+  if (script === "hang") {
+    ctx.progress({ status: "pulling x" });
+    if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+    pullAborts.push(id);
+    return { ok: false, message: "aborted" };
+  }
+  const [, steps, gap] = script.split(":").map(Number);
+  for (let completed = 1; completed <= steps!; completed++) {
+    await new Promise((r) => setTimeout(r, gap));
+    ctx.progress({ status: "pulling x", digest: "x", total: steps!, completed });
+  }
+  return { ok: true };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {

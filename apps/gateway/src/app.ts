@@ -10,20 +10,35 @@ import { generateHandler } from "./routes/generate.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerPsRoute } from "./routes/ps.ts";
 import { registerShowRoute } from "./routes/show.ts";
+import { registerCopyRoute } from "./routes/copy.ts";
+import { registerDeleteRoute } from "./routes/delete.ts";
+import { registerPullRoute } from "./routes/pull.ts";
+import { registerMetricsRoute } from "./routes/metrics.ts";
+import { GatewayTelemetry } from "./telemetry/gateway-telemetry.ts";
+import { requestTelemetry } from "./telemetry/middleware.ts";
 
-/** The gateway's HTTP API. Transport-agnostic: `deps.transport` is in-process or Redis. */
-export function createApp(deps: GatewayDeps): Hono {
+/**
+ * The gateway's HTTP API. Transport-agnostic: `deps.transport` is in-process or Redis. Without
+ * `telemetry` nothing is traced or measured (tests).
+ */
+export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?: GatewayTelemetry }): Hono {
+  const deps: GatewayDeps = { ...options, telemetry: options.telemetry ?? GatewayTelemetry.disabled(options.transport) };
   const app = new Hono();
+  app.use(requestTelemetry(deps.telemetry, deps.log));
+  registerMetricsRoute(app, deps);
   registerMetaRoutes(app, deps);
   registerPsRoute(app, deps);
   registerShowRoute(app, deps);
+  registerPullRoute(app, deps);
+  registerDeleteRoute(app, deps);
+  registerCopyRoute(app, deps);
   app.post("/api/chat", chatHandler(deps));
   app.post("/api/generate", generateHandler(deps));
   app.post("/api/embed", embedHandler(deps));
   app.post("/api/embeddings", embeddingsHandler(deps));
   registerOpenAiRoutes(app, deps);
   // A known path with the wrong method is a 405, not a 404.
-  for (const path of ["/", "/api/version", "/api/tags", "/api/ps", "/api/show", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", ...OPENAI_PATHS]) {
+  for (const path of ["/", "/metrics", "/api/version", "/api/tags", "/api/ps", "/api/show", "/api/pull", "/api/delete", "/api/copy", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", ...OPENAI_PATHS]) {
     app.all(path, () => {
       throw methodNotAllowed();
     });

@@ -6,7 +6,7 @@ import type { ErrorCode } from "@caravan/protocol";
  */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 404 | 405 | 413 | 499 | 500 | 503 | 504,
+    readonly status: 400 | 404 | 405 | 409 | 413 | 499 | 500 | 503 | 504,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},

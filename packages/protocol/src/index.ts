@@ -1,6 +1,7 @@
 export * from "./duration.ts";
 export * from "./keep-alive.ts";
 export * from "./model-name.ts";
+export * from "./model-source.ts";
 export * from "./errors.ts";
 export * from "./wire.ts";
 export * from "./ollama/chat.ts";
@@ -8,6 +9,7 @@ export * from "./ollama/options.ts";
 export * from "./ollama/generate.ts";
 export * from "./ollama/embed.ts";
 export * from "./ollama/show.ts";
+export * from "./ollama/models.ts";
 export * from "./ollama/tags.ts";
 export * from "./ollama/timestamps.ts";
 export * from "./env.ts";

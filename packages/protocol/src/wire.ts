@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatMessage, DoneReason, Format, GenerationMetrics, Logprob, Think, Tool, ToolCall, ToolChoice } from "./ollama/chat.ts";
+import { ProgressResponse } from "./ollama/models.ts";
 import { ModelOptions } from "./ollama/options.ts";
 import { Capability, ShowInfo } from "./ollama/show.ts";
 import { ListedModel } from "./ollama/tags.ts";
@@ -19,6 +20,10 @@ const v = z.literal(WIRE_VERSION, { error: (issue) => `wire version ${JSON.strin
  */
 export const JobKind = z.enum(["chat", "completion", "embed"]);
 export type JobKind = z.infer<typeof JobKind>;
+
+/** W3C trace context (https://www.w3.org/TR/trace-context/): the gateway's span that the worker's spans continue. */
+export const TraceContext = z.object({ traceparent: z.string(), tracestate: z.string().optional() });
+export type TraceContext = z.infer<typeof TraceContext>;
 
 /** A request for one generation, as the gateway enqueues it (already validated and parsed). */
 export const JobMessage = z.object({
@@ -54,6 +59,8 @@ export const JobMessage = z.object({
   keep_alive_ms: z.number().optional(),
   /** epoch ms when the gateway accepted the request */
   accepted_at: z.number(),
+  /** the gateway's span that waits for this job; the worker's spans are its children */
+  trace: TraceContext.optional(),
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 
@@ -137,10 +144,20 @@ export function isTerminalEvent(event: JobEvent): event is DoneMessage | ErrorMe
  * keep_alive) and starts its idle timer; `unload` unloads it once its requests are done.
  */
 export const WorkerCommand = z.discriminatedUnion("type", [
-  z.object({ v, type: z.literal("load"), id: z.string(), model: z.string(), keep_alive_ms: z.number().optional(), options: ModelOptions }),
+  /** `trace`: the request whose arrival caused the load, so that its trace shows the load */
+  z.object({ v, type: z.literal("load"), id: z.string(), model: z.string(), keep_alive_ms: z.number().optional(), options: ModelOptions, trace: TraceContext.optional() }),
   z.object({ v, type: z.literal("unload"), id: z.string(), model: z.string() }),
   /** describe a model from its file (for /api/show); loads nothing */
   z.object({ v, type: z.literal("show"), id: z.string(), model: z.string(), verbose: z.boolean() }),
+  /**
+   * download `url` into the models folder as `file` (a name modelFileStem accepts, plus `.gguf`),
+   * reporting CommandProgress until the reply
+   */
+  z.object({ v, type: z.literal("pull"), id: z.string(), url: z.string(), file: z.string() }),
+  /** remove the model's file (unloading it first); refused with `busy` while requests use it */
+  z.object({ v, type: z.literal("delete"), id: z.string(), model: z.string() }),
+  /** make `destination` (a name modelFileStem accepts) another name of the model's file */
+  z.object({ v, type: z.literal("copy"), id: z.string(), source: z.string(), destination: z.string() }),
 ]);
 export type WorkerCommand = z.infer<typeof WorkerCommand>;
 
@@ -151,14 +168,31 @@ export const CommandReply = z.object({
   id: z.string(),
   worker_id: z.string(),
   ok: z.boolean(),
-  code: z.enum(["no_room", "model_not_found", "engine_error", "draining"]).optional(),
+  /** `busy`: requests use the model (delete); `bad_request`: a name refused, a destination taken; `failed`: a pull, copy or delete went wrong */
+  code: z.enum(["no_room", "model_not_found", "engine_error", "draining", "busy", "bad_request", "failed"]).optional(),
   message: z.string().optional(),
   /** ns spent loading for this command (0 when it was loaded already) */
   load_duration: z.number().int().optional(),
   /** the answer to `show` */
   show: ShowInfo.optional(),
+  /** the answer to `pull`: the file's sha256 and size, and whether it was downloaded (false: it was there already) */
+  pulled: z.object({ digest: z.string(), size: z.number().int(), downloaded: z.boolean() }).optional(),
 });
 export type CommandReply = z.infer<typeof CommandReply>;
+
+/**
+ * What a worker reports about a long command (a pull) before its reply, on the reply's channel.
+ * The gateway's wait for the reply restarts with each one, so a long download is not a timeout.
+ */
+export const CommandProgress = z.object({
+  v,
+  type: z.literal("progress"),
+  /** the command's id */
+  id: z.string(),
+  worker_id: z.string(),
+  progress: ProgressResponse,
+});
+export type CommandProgress = z.infer<typeof CommandProgress>;
 
 /** One loaded (or loading) copy of a model on a worker, as the worker reports it. */
 export const LoadedCopy = z.object({
@@ -193,6 +227,11 @@ export const WorkerState = z.object({
   worker_id: z.string(),
   /** models this worker can serve (files in its models folder) */
   models: z.array(AdvertisedModel),
+  /**
+   * a random id kept in the models folder (`.caravan-folder-id`): workers that advertise the same
+   * one share a folder, so a pull, delete or copy goes to one of them only
+   */
+  models_folder_id: z.string().optional(),
   num_parallel: z.number().int(),
   /** jobs running now */
   busy: z.number().int(),

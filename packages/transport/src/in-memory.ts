@@ -1,7 +1,8 @@
 import { WIRE_VERSION, type CommandReply, type JobEvent, type JobMessage, type WorkerCommand, type WorkerState } from "@caravan/protocol";
 import { MemoryLedger } from "./memory-ledger.ts";
 import { createSequencer } from "./sequencer.ts";
-import type { Admission, CommandHandler, GatewayTransport, JobHandler, QueueLimits, QueueStats, Submission, WorkerTransport } from "./types.ts";
+import { waitForCommand } from "./command-wait.ts";
+import type { Admission, CommandContext, CommandHandler, CommandOptions, GatewayTransport, JobHandler, QueueLimits, QueueStats, Submission, WorkerTransport } from "./types.ts";
 
 interface Pending {
   job: JobMessage;
@@ -61,18 +62,24 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
     };
   }
 
-  async command(_workerId: string, command: WorkerCommand, timeoutMs: number): Promise<CommandReply> {
+  async command(_workerId: string, command: WorkerCommand, timeoutMs: number, options: CommandOptions = {}): Promise<CommandReply> {
     const handler = this.commandHandler;
     if (!handler || this.closed) throw new Error("no worker");
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`worker did not answer ${command.type} within ${timeoutMs} ms`)), timeoutMs);
-    });
+    const workerId = this.state?.worker_id ?? "local";
+    const controller = new AbortController();
+    const wait = waitForCommand(workerId, command, timeoutMs, options, () => controller.abort(options.signal?.reason));
+    const context: CommandContext = {
+      signal: controller.signal,
+      progress: (progress) => wait.progress({ v: WIRE_VERSION, type: "progress", id: command.id, worker_id: workerId, progress }),
+    };
+    handler(command, context).then(
+      (body) => wait.reply({ ...body, v: WIRE_VERSION, type: "reply", id: command.id, worker_id: workerId }),
+      (error: unknown) => wait.fail(error instanceof Error ? error : new Error(String(error))),
+    );
     try {
-      const reply = await Promise.race([handler(command), timeout]);
-      return { ...reply, v: WIRE_VERSION, type: "reply", id: command.id, worker_id: this.state?.worker_id ?? "local" };
+      return await wait.result();
     } finally {
-      clearTimeout(timer);
+      wait.dispose();
     }
   }
 

@@ -1,4 +1,4 @@
-import type { ChunkMessage, CommandReply, DoneMessage, ErrorMessage, JobEvent, JobMessage, StartedMessage, WorkerCommand, WorkerState } from "@caravan/protocol";
+import type { ChunkMessage, CommandProgress, CommandReply, DoneMessage, ErrorMessage, JobEvent, JobMessage, ProgressResponse, StartedMessage, WorkerCommand, WorkerState } from "@caravan/protocol";
 
 /**
  * The seam between gateway and workers. Two implementations: in-process (one Node process, no
@@ -21,7 +21,25 @@ export interface JobContext {
 }
 
 export type JobHandler = (job: JobMessage, ctx: JobContext) => Promise<void>;
-export type CommandHandler = (command: WorkerCommand) => Promise<Omit<CommandReply, "v" | "type" | "id" | "worker_id">>;
+/** What a command handler gets besides the command (load, unload and show need neither). */
+export interface CommandContext {
+  /** aborts when the gateway gives up on the command (its client went away) */
+  signal: AbortSignal;
+  /** reports progress to the gateway before the reply; dropped once the reply is sent */
+  progress(progress: ProgressResponse): void;
+}
+
+export type CommandHandler = (command: WorkerCommand, ctx: CommandContext) => Promise<Omit<CommandReply, "v" | "type" | "id" | "worker_id">>;
+
+export interface CommandOptions {
+  /**
+   * receives the worker's progress reports; with it, `timeoutMs` is an idle timeout that each
+   * report restarts (a download may take hours, a silent worker is still noticed)
+   */
+  onProgress?: (progress: CommandProgress) => void;
+  /** stops waiting (the promise rejects) and tells the worker to abort the command */
+  signal?: AbortSignal;
+}
 
 /** One submitted job, from the gateway's side. */
 export interface Submission {
@@ -64,8 +82,8 @@ export interface GatewayTransport {
    * `onEvent` sees the events in the order the worker sent them.
    */
   submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission>;
-  /** sends a command to one worker and waits for its reply (rejects after `timeoutMs`) */
-  command(workerId: string, command: WorkerCommand, timeoutMs: number): Promise<CommandReply>;
+  /** sends a command to one worker and waits for its reply (rejects after `timeoutMs`; see CommandOptions) */
+  command(workerId: string, command: WorkerCommand, timeoutMs: number, options?: CommandOptions): Promise<CommandReply>;
   /**
    * A short lease that one gateway holds while it places a load for `key`, so that several
    * gateways reacting to the same backlog do not load several copies at once.

@@ -38,8 +38,12 @@ export const ShowInfo = z.object({
   modelfile: z.string(),
   /** default parameters, one `name value` per line (Modelfile syntax) */
   parameters: z.string(),
-  /** the chat template (the GGUF's Jinja template, or a description of caravan's plain layout) */
+  /** the chat template (a sidecar's, the GGUF's Jinja template, or a description of caravan's plain layout) */
   template: z.string(),
+  /** the default system prompt (from the model's sidecar NAME.modelfile) */
+  system: z.string().optional(),
+  /** the license text (from the sidecar) */
+  license: z.string().optional(),
   details: ModelDetails,
   /** the GGUF's metadata, flattened to dotted keys */
   model_info: z.record(z.string(), z.unknown()),

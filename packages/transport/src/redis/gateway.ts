@@ -1,8 +1,9 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { CommandReply, JobEvent, WIRE_VERSION, WorkerState, type CancelMessage, type JobMessage, type WorkerCommand } from "@caravan/protocol";
+import { CommandProgress, CommandReply, JobEvent, WIRE_VERSION, WorkerState, type CancelMessage, type JobMessage, type WorkerCommand } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
-import type { Admission, GatewayTransport, QueueLimits, QueueStats, Submission } from "../types.ts";
+import { waitForCommand } from "../command-wait.ts";
+import type { Admission, CommandOptions, GatewayTransport, QueueLimits, QueueStats, Submission } from "../types.ts";
 import { CANCELLED_MARKER_TTL_S, redisNames, type RedisNames } from "./keys.ts";
 import { RedisLedger } from "./ledger.ts";
 import type { RedisTransportOptions } from "./options.ts";
@@ -59,22 +60,32 @@ export class RedisGatewayTransport implements GatewayTransport {
     return { cancel: (reason) => this.cancel(job, reason), release };
   }
 
-  async command(workerId: string, command: WorkerCommand, timeoutMs: number): Promise<CommandReply> {
-    let settle: (reply: CommandReply | Error) => void = () => undefined;
-    const answered = new Promise<CommandReply | Error>((resolve) => (settle = resolve));
+  async command(workerId: string, command: WorkerCommand, timeoutMs: number, options: CommandOptions = {}): Promise<CommandReply> {
+    // A cancel travels like a job's: the worker keeps command ids and job ids in one map.
+    const cancel = () => {
+      const message: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: command.id, reason: `${command.type} cancelled` };
+      this.redis.publish(this.names.cancel, JSON.stringify(message)).catch(() => undefined);
+    };
+    const wait = waitForCommand(workerId, command, timeoutMs, options, cancel);
+    // Progress and the reply share the reply channel (published in order by one connection).
     const release = await this.listen(this.names.reply(command.id), (message) => {
+      if ((message as { type?: unknown } | undefined)?.type === "progress") {
+        const progress = CommandProgress.safeParse(message);
+        if (progress.success) wait.progress(progress.data);
+        return;
+      }
       const parsed = CommandReply.safeParse(message);
-      settle(parsed.success ? parsed.data : new Error("unreadable reply from worker"));
+      if (parsed.success) wait.reply(parsed.data);
+      else wait.fail(new Error("unreadable reply from worker"));
     });
-    const timer = setTimeout(() => settle(new Error(`worker ${workerId} did not answer ${command.type} within ${timeoutMs} ms`)), timeoutMs);
     try {
+      // Cancelled while subscribing: the worker never hears of it.
+      if (options.signal?.aborted) return await wait.result();
       const receivers = await this.redis.publish(this.names.commands(workerId), JSON.stringify(command));
-      if (receivers === 0) settle(new Error(`worker ${workerId} is not listening`));
-      const reply = await answered;
-      if (reply instanceof Error) throw reply;
-      return reply;
+      if (receivers === 0) wait.fail(new Error(`worker ${workerId} is not listening`));
+      return await wait.result();
     } finally {
-      clearTimeout(timer);
+      wait.dispose();
       await release();
     }
   }

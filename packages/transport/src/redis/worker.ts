@@ -1,9 +1,9 @@
 import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandReply, type WorkerState } from "@caravan/protocol";
+import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandProgress, type CommandReply, type WorkerState } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
 import { createSequencer } from "../sequencer.ts";
-import type { CommandHandler, JobHandler, WorkerTransport } from "../types.ts";
+import type { CommandContext, CommandHandler, JobHandler, WorkerTransport } from "../types.ts";
 import { redisNames, WORKER_STATE_TTL_MS, type RedisNames } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
 
@@ -134,13 +134,29 @@ export class RedisWorkerTransport implements WorkerTransport {
     } catch {
       return;
     }
+    const channel = this.names.reply(command.id);
+    // Command ids share the cancel map with job ids (both are random UUIDs).
+    const controller = new AbortController();
+    this.running.set(command.id, controller);
+    let replied = false;
+    const context: CommandContext = {
+      signal: controller.signal,
+      progress: (progress) => {
+        if (replied) return;
+        const message: CommandProgress = { v: WIRE_VERSION, type: "progress", id: command.id, worker_id: this.workerId, progress };
+        this.redis.publish(channel, JSON.stringify(message)).catch(() => undefined);
+      },
+    };
     let body: Omit<CommandReply, "v" | "type" | "id" | "worker_id">;
     try {
-      body = this.commandHandler ? await this.commandHandler(command) : { ok: false, code: "engine_error", message: "worker not ready" };
+      body = this.commandHandler ? await this.commandHandler(command, context) : { ok: false, code: "engine_error", message: "worker not ready" };
     } catch (error) {
       body = { ok: false, code: "engine_error", message: error instanceof Error ? error.message : String(error) };
+    } finally {
+      replied = true;
+      this.running.delete(command.id);
     }
     const reply: CommandReply = { ...body, v: WIRE_VERSION, type: "reply", id: command.id, worker_id: this.workerId };
-    await this.redis.publish(this.names.reply(command.id), JSON.stringify(reply)).catch(() => undefined);
+    await this.redis.publish(channel, JSON.stringify(reply)).catch(() => undefined);
   }
 }
