@@ -2,9 +2,12 @@ import type { JobMessage } from "@caravan/protocol";
 import type { JobContext } from "@caravan/transport";
 import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
+import { withModelDefaults } from "./model-defaults.ts";
 import { EngineRequestError, GenerationAbortedError, type LlamaEngine } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
 import type { Residency } from "./residency/index.ts";
+import { JobSpan } from "./telemetry/job-span.ts";
+import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 export interface JobRunnerDeps {
   engine: LlamaEngine;
@@ -13,6 +16,8 @@ export interface JobRunnerDeps {
   catalog: () => CatalogEntry[];
   workerId: string;
   log: Logger;
+  /** the job's spans and token count; none = not traced or measured */
+  telemetry?: WorkerTelemetry;
 }
 
 /**
@@ -20,9 +25,19 @@ export interface JobRunnerDeps {
  * which worker holds it), chunks as text appears, then exactly one `done` or `error`. The job
  * holds a residency reference while it runs, so its model is never evicted under it and its
  * keep_alive timer starts only when the last such job ends. Every failure becomes an error
- * event, never a throw.
+ * event, never a throw. Its span (a child of the gateway's, through the job's trace context)
+ * ends with it.
  */
 export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps): Promise<void> {
+  const span = new JobSpan(deps.telemetry ?? WorkerTelemetry.disabled(deps.workerId), job);
+  try {
+    await execute(job, span.watch(ctx), deps, span);
+  } finally {
+    span.end();
+  }
+}
+
+async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, span: JobSpan): Promise<void> {
   const { engine, residency, workerId, log } = deps;
   await ctx.emit({ type: "started", worker_id: workerId });
   const entry = findModel(deps.catalog(), job.model);
@@ -30,6 +45,7 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
     await ctx.emit({ type: "error", code: "model_not_found", message: `model '${job.model}' not found` });
     return;
   }
+  job = withModelDefaults(job, entry.sidecar);
   const missing = missingInput(job);
   if (missing) {
     // Loads and unloads travel as commands, never as jobs.
@@ -44,7 +60,10 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
   const batcher = new ChunkBatcher((chunk) => ctx.emit({ type: "chunk", ...chunk }));
   let lease: Awaited<ReturnType<Residency["acquire"]>> | undefined;
   try {
+    const acquiredFrom = span.now();
     lease = await residency.acquire(entry.name, { keepAliveMs: job.keep_alive_ms, options: job.options });
+    const leaseLoadNs = lease.loadDurationNs;
+    const engineFrom = span.now();
     if (job.kind === "embed") {
       const { vectors, metrics } = await engine.embed({
         entry,
@@ -56,7 +75,8 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
         signal: ctx.signal,
       });
       const withLoad = { ...metrics, load_duration: metrics.load_duration + lease.loadDurationNs };
-      log.info({ job: job.id, model: entry.name, kind: job.kind, inputs: vectors.length, ...withLoad }, "job finished");
+      span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo: span.now(), metrics: withLoad });
+      log.info({ job: job.id, trace_id: span.traceId, model: entry.name, kind: job.kind, inputs: vectors.length, ...withLoad }, "job finished");
       await ctx.emit({ type: "done", done_reason: "stop", metrics: withLoad, worker_id: workerId, embeddings: vectors });
       return;
     }
@@ -91,16 +111,19 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
             topLogprobs: job.top_logprobs,
             onLogprob: (entry) => batcher.logprob(entry),
           });
+    const engineTo = span.now();
     await batcher.drain();
     // A load residency did for this job, plus any reload the engine did for new load options.
     const metrics = { ...result.metrics, load_duration: result.metrics.load_duration + lease.loadDurationNs };
-    log.info({ job: job.id, model: entry.name, done_reason: result.doneReason, ...metrics }, "job finished");
+    span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo, metrics });
+    log.info({ job: job.id, trace_id: span.traceId, model: entry.name, done_reason: result.doneReason, ...metrics }, "job finished");
     await ctx.emit({ type: "done", done_reason: result.doneReason, metrics, worker_id: workerId });
   } catch (error) {
     await batcher.drain();
     if (error instanceof GenerationAbortedError || ctx.signal.aborted) {
       // Logged with what had been generated, so a stop is visible on the worker's side.
       const partial = error instanceof GenerationAbortedError ? error.partial : undefined;
+      span.partial(partial?.metrics.eval_count ?? 0);
       log.info({ job: job.id, model: entry.name, eval_count: partial?.metrics.eval_count ?? 0 }, "generation stopped: request cancelled");
       await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
       return;

@@ -1,12 +1,16 @@
 import os from "node:os";
 import { WIRE_VERSION, type WorkerCommand, type WorkerState } from "@caravan/protocol";
+import type { Telemetry } from "@caravan/telemetry";
 import { closeAll, type CommandHandler, type JobHandler, type WorkerTransport } from "@caravan/transport";
 import type { Logger } from "pino";
 import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
 import { LlamaEngine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
+import { modelCommands } from "./models/commands.ts";
+import { modelsFolderId } from "./models/folder-id.ts";
 import { defaultMemoryBudget, estimateModelBytes, NoRoomError, Residency, ResidencyClosedError, systemClock } from "./residency/index.ts";
+import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 /** How often a worker rescans its models folder and re-advertises its state (its heartbeat). */
 export const HEARTBEAT_MS = 2000;
@@ -26,8 +30,11 @@ export interface RunningWorker {
  * folder, and a transport. It takes jobs for a model only while that model is loaded here, so
  * requests wait in the shared queue for a warm copy; gateways tell it what to load. Its state
  * goes out on every change and on a heartbeat, which also picks up new files in the folder.
+ * With `processTelemetry` (startTelemetry) its jobs are traced and its loads, tokens and
+ * sequences measured.
  */
-export async function startWorker(config: WorkerConfig, transport: WorkerTransport, log: Logger): Promise<RunningWorker> {
+export async function startWorker(config: WorkerConfig, transport: WorkerTransport, log: Logger, processTelemetry?: Telemetry): Promise<RunningWorker> {
+  const telemetry = processTelemetry ? new WorkerTelemetry(processTelemetry, config.workerId) : WorkerTelemetry.disabled(config.workerId);
   const engine = await LlamaEngine.create({
     threads: config.threads,
     numParallel: config.numParallel,
@@ -54,6 +61,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
       load: async (model, options) => {
         const entry = entryFor(model);
         const { loadDurationNs, contextSize } = await engine.ensureLoaded(entry, options);
+        if (loadDurationNs > 0) telemetry.recordLoad(model, loadDurationNs);
         return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: estimateModelBytes(entry, contextSize, config.numParallel) };
       },
       unload: (model) => engine.unload(model),
@@ -70,23 +78,37 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   const handler: JobHandler = async (job, ctx) => {
     busy++;
     try {
-      await runJob(job, ctx, { engine, residency, workerId: config.workerId, log, catalog: () => entries });
+      await runJob(job, ctx, { engine, residency, workerId: config.workerId, log, catalog: () => entries, telemetry });
     } finally {
       busy--;
     }
   };
 
-  const onCommand: CommandHandler = async (command: WorkerCommand) => {
+  const manageModels = modelCommands({
+    workerId: config.workerId,
+    modelsDir: config.modelsDir,
+    entries: () => entries,
+    residency,
+    refresh: () => heartbeat(),
+    log,
+  });
+
+  const onCommand: CommandHandler = async (command: WorkerCommand, ctx) => {
     // Reads the file only, so a draining worker still answers it.
     if (command.type === "show") return show(command.model, command.verbose);
     if (draining) return { ok: false, code: "draining", message: "worker is shutting down" };
-    if (!findModel(entries, command.model)) return { ok: false, code: "model_not_found", message: `model '${command.model}' not found` };
+    if (command.type === "pull" || command.type === "delete" || command.type === "copy") return manageModels(command, ctx);
+    const entry = findModel(entries, command.model);
+    if (!entry) return { ok: false, code: "model_not_found", message: `model '${command.model}' not found` };
     try {
       if (command.type === "unload") {
         await residency.unload(command.model);
         return { ok: true };
       }
-      const { loadDurationNs } = await residency.load(command.model, { keepAliveMs: command.keep_alive_ms, options: command.options });
+      // the sidecar's load-time defaults too, or the first job would load the model a second time
+      const options = { ...entry.sidecar?.parameters, ...command.options };
+      const { loadDurationNs } = await residency.load(command.model, { keepAliveMs: command.keep_alive_ms, options });
+      telemetry.loadSpan(command.model, command.trace, loadDurationNs);
       return { ok: true, load_duration: loadDurationNs };
     } catch (error) {
       if (error instanceof NoRoomError) return { ok: false, code: "no_room", message: error.message };
@@ -109,6 +131,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     v: WIRE_VERSION,
     worker_id: config.workerId,
     models: entries.map((entry) => ({ ...entry.listed, capabilities: entry.capabilities })),
+    models_folder_id: folderId,
     num_parallel: config.numParallel,
     busy,
     started_at: startedAt,
@@ -143,6 +166,13 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     await sync();
   };
 
+  // Without an id (a read-only folder) the worker still serves; gateways then treat its folder as its own.
+  const folderId = await modelsFolderId(config.modelsDir).catch((error: unknown) => {
+    log.info({ reason: (error as Error).message, modelsDir: config.modelsDir }, "no models folder id: pulls, copies and deletes treat this folder as unshared");
+    return undefined;
+  });
+
+  telemetry.observe(() => residency.snapshot());
   await transport.onCommand(onCommand);
   await heartbeat();
   if (entries.length === 0) log.warn({ modelsDir: config.modelsDir }, "no *.gguf models found; put GGUF files there or set CARAVAN_MODELS");
@@ -177,6 +207,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
           () => untilIdle(),
           () => clearInterval(timer),
           () => residency.unloadAll(),
+          () => telemetry.close(),
           () => transport.close(),
           () => engine.close(),
         ]);

@@ -82,3 +82,21 @@ function templateThinks(header: CapabilityHeader): boolean {
     return chatTemplateOf(header)?.includes("<think>") ?? false;
   }
 }
+
+/** Resolving a wrapper takes up to a second: results per (family, template) are kept. */
+const templateCapabilityCache = new Map<string, Capability[]>();
+
+/**
+ * The capabilities of a model whose chat template is replaced (a sidecar's TEMPLATE): tools and
+ * thinking follow the new template; completion, embedding and insert stay the file's.
+ */
+export function withTemplate(capabilities: readonly Capability[], family: string, template: string): Capability[] {
+  const key = `${family}\0${template}`;
+  let fromTemplate = templateCapabilityCache.get(key);
+  if (!fromTemplate) {
+    fromTemplate = modelCapabilities({ metadata: { general: { architecture: family }, tokenizer: { chat_template: template } } } as unknown as CapabilityHeader);
+    templateCapabilityCache.set(key, fromTemplate);
+  }
+  const kept = capabilities.filter((c) => c !== "tools" && c !== "thinking");
+  return [...kept, ...fromTemplate.filter((c) => c === "tools" || c === "thinking")];
+}

@@ -2,7 +2,9 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { canonicalModelName, ollamaTimestamp, type Capability, type ListedModel } from "@caravan/protocol";
 import { sha256File } from "./digest.ts";
+import { withTemplate } from "./capabilities.ts";
 import { readGgufFacts, type GgufFacts } from "./gguf-facts.ts";
+import { readSidecar, type Sidecar } from "./sidecar.ts";
 
 /** One model file in the models folder. */
 export interface CatalogEntry {
@@ -17,6 +19,8 @@ export interface CatalogEntry {
   listed: ListedModel;
   /** the GGUF carries `tokenizer.chat_template` */
   hasChatTemplate: boolean;
+  /** `NAME.modelfile` beside the file: defaults, system prompt, template (see sidecar.ts) */
+  sidecar?: Sidecar;
   /** what the model can do, from its header (the gateway checks requests against it) */
   capabilities: Capability[];
   /** context length the model was trained with, from the GGUF header (0 if absent) */
@@ -54,6 +58,15 @@ export class ModelFileCache {
 const defaultCache = new ModelFileCache();
 
 /**
+ * Tells the catalog what a file holds so that the next scan need not hash it: a download that
+ * hashed it on the way in, a hard link to a known model. Hashing a multi-GB file inside a scan
+ * would hold up the heartbeat for longer than the worker's state lives.
+ */
+export function rememberModelFile(path: string, size: number, mtimeMs: number, facts: GgufFacts, digest: string, cache: ModelFileCache = defaultCache): void {
+  cache.set(cache.key(path, size, mtimeMs), path, { ...facts, digest });
+}
+
+/**
  * Every `*.gguf` file directly in `dir` is a model, served as the canonical form of its base name
  * (`Stories260K.gguf` → `stories260k:latest`). A missing folder is an empty catalog; a file that
  * is not a readable GGUF is skipped and reported to `warn`. Sorted by name. `cache` keeps digests
@@ -84,6 +97,7 @@ export async function scanModels(
     try {
       const entry = await readEntry(path, name, cache);
       if (!entry) continue; // a directory or other non-file named *.gguf
+      warnSidecarProblems(entry, warn);
       seen.add(name);
       entries.push(entry);
     } catch (error) {
@@ -104,13 +118,15 @@ async function readEntry(path: string, name: string, cache: ModelFileCache): Pro
     file = { ...facts, digest: await sha256File(path) };
     cache.set(key, path, file);
   }
+  const sidecar = await readSidecar(path.replace(/\.gguf$/i, ".modelfile"));
   return {
     name,
     path,
     size: info.size,
     modifiedAt: info.mtime,
     hasChatTemplate: file.hasChatTemplate,
-    capabilities: file.capabilities,
+    ...(sidecar && { sidecar }),
+    capabilities: sidecar?.template ? withTemplate(file.capabilities, file.details.family, sidecar.template) : file.capabilities,
     contextLength: file.contextLength,
     kvBytesPerToken: file.kvBytesPerToken,
     listed: {
@@ -122,6 +138,17 @@ async function readEntry(path: string, name: string, cache: ModelFileCache): Pro
       details: file.details,
     },
   };
+}
+
+/** Sidecar problems already reported, by file: a rescan (every heartbeat) reports only changes. */
+const reportedSidecarProblems = new Map<string, string>();
+
+function warnSidecarProblems(entry: CatalogEntry, warn: (message: string) => void): void {
+  if (!entry.sidecar) return;
+  const text = entry.sidecar.problems.join("\n");
+  if (reportedSidecarProblems.get(entry.sidecar.path) === text) return;
+  reportedSidecarProblems.set(entry.sidecar.path, text);
+  for (const problem of entry.sidecar.problems) warn(`${entry.sidecar.path}: ${problem}`);
 }
 
 /** The entry a client's model name refers to: `Stories260K`, `stories260k:latest` and `STORIES260K:Latest` are one model. */

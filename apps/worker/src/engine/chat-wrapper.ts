@@ -59,8 +59,13 @@ export class PlainChatWrapper extends ChatWrapper {
  * A GGUF with `tokenizer.chat_template` gets node-llama-cpp's resolution (a specialized wrapper
  * when the Jinja template matches one, e.g. ChatML, else a Jinja wrapper). Without a template,
  * PlainChatWrapper: node-llama-cpp would guess from the file name (stories260K → Llama2Chat),
- * which is arbitrary for a model that was never chat-tuned.
+ * which is arbitrary for a model that was never chat-tuned. A sidecar's TEMPLATE replaces the
+ * GGUF's and is resolved the same way (what the catalog's capabilities assume).
  */
-export function chatWrapperFor(model: LlamaModel, hasChatTemplate: boolean): ChatWrapper {
+export function chatWrapperFor(model: LlamaModel, hasChatTemplate: boolean, templateOverride?: string): ChatWrapper {
+  if (templateOverride !== undefined) {
+    const metadata = { ...model.fileInfo.metadata, tokenizer: { ...model.fileInfo.metadata.tokenizer, chat_template: templateOverride } };
+    return resolveChatWrapper({ fileInfo: { ...model.fileInfo, metadata } as typeof model.fileInfo, tokenizer: model.tokenizer, bosString: model.tokens.bosString }) ?? new PlainChatWrapper();
+  }
   return hasChatTemplate ? resolveChatWrapper(model) : new PlainChatWrapper();
 }

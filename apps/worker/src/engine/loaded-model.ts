@@ -63,7 +63,7 @@ export class LoadedModel {
       await model.dispose().catch(() => {});
       throw error;
     }
-    const chatWrapper = chatWrapperFor(model, entry.hasChatTemplate);
+    const chatWrapper = chatWrapperFor(model, entry.hasChatTemplate, entry.sidecar?.template);
     const tokenTexts = new TokenTexts(model);
     const slots = Array.from({ length: sequences }, (_, index) => {
       const sequence = context.getSequence();
