@@ -58,6 +58,33 @@ describe("caravan cluster", () => {
     expect(await portOpen(redisPort)).toBe(false);
   });
 
+  it("leaves no gateway or worker behind when it is killed outright (SIGKILL)", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "1", "--host", `127.0.0.1:${port}`, "--models", MODELS_DIR, "--metrics-port", "0", "--json-logs"], {
+      cwd: ROOT,
+      env: { ...process.env, CARAVAN_THREADS: "1", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let output = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
+    await expect.poll(() => /worker ready/.test(output) && /gateway listening/.test(output), { timeout: 60_000, interval: 200 }).toBe(true);
+    const pids = [...new Set([...output.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1])))];
+    expect(pids).toHaveLength(2); // the gateway and the worker
+    child.kill("SIGKILL");
+    // its children see their stdin close and drain; the gateway's port closes
+    await expect.poll(() => portOpen(port), { timeout: 15_000, interval: 200 }).toBe(false);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(() => pids.filter(alive), { timeout: 15_000, interval: 200 }).toEqual([]);
+  });
+
   it("refuses a bad option with a clear message and exit code 1", async () => {
     const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "zero"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);

@@ -26,7 +26,11 @@ describe("the official ollama client against one caravan process", () => {
   afterAll(async () => deployment?.stop());
 
   it("ps lists the loaded model with Ollama's fields", async () => {
-    await ollama.chat({ model: PLAIN, messages: [{ role: "user", content: "Hi" }], options: { num_predict: 2 }, keep_alive: "10m" });
+    const cold = await ollama.chat({ model: PLAIN, messages: [{ role: "user", content: "Hi" }], options: { num_predict: 2 }, keep_alive: "10m" });
+    // the request that found the model unloaded waited for its load, and says so (as `ollama run --verbose` shows)
+    expect(cold.load_duration).toBeGreaterThan(0);
+    const warm = await ollama.chat({ model: PLAIN, messages: [{ role: "user", content: "Hi" }], options: { num_predict: 2 }, keep_alive: "10m" });
+    expect(warm.load_duration).toBe(0);
     const { models } = await ollama.ps();
     const copy = models.find((m) => m.name === "stories260k:latest");
     expect(copy).toBeDefined();

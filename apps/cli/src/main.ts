@@ -1,7 +1,31 @@
 import { Command } from "commander";
+import { exitQuietlyOnBrokenPipe } from "./cli/action.ts";
 import { registerClusterCommand } from "./commands/cluster.ts";
+import { registerCpCommand } from "./commands/cp.ts";
+import { registerGatewayCommand } from "./commands/gateway.ts";
+import { registerListCommand } from "./commands/list.ts";
+import { registerPsCommand } from "./commands/ps.ts";
+import { registerPullCommand } from "./commands/pull.ts";
+import { registerRmCommand } from "./commands/rm.ts";
+import { registerRunCommand } from "./commands/run.ts";
+import { registerServeCommand } from "./commands/serve.ts";
+import { registerShowCommand } from "./commands/show.ts";
+import { registerStopCommand } from "./commands/stop.ts";
+import { registerWorkerCommand } from "./commands/worker.ts";
 
 /** `caravan …` (`pnpm caravan …` from the checkout). */
 const program = new Command("caravan").description("caravan: an Ollama-compatible inference endpoint that runs on a cluster");
+registerServeCommand(program);
+registerGatewayCommand(program);
+registerWorkerCommand(program);
 registerClusterCommand(program);
+registerRunCommand(program);
+registerListCommand(program);
+registerPsCommand(program);
+registerShowCommand(program);
+registerStopCommand(program);
+registerPullCommand(program);
+registerRmCommand(program);
+registerCpCommand(program);
+exitQuietlyOnBrokenPipe();
 await program.parseAsync();

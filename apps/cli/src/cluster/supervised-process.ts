@@ -29,7 +29,8 @@ export class SupervisedProcess {
   ) {
     // Its own process group: a Ctrl+C in the terminal reaches only the cluster command, which
     // then stops the children in order (workers drain, Redis goes last).
-    this.child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    // stdin is a pipe only to tell the child when this process is gone (CARAVAN_STOP_WITH_PARENT).
+    this.child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: { ...spec.env, CARAVAN_STOP_WITH_PARENT: "1" }, stdio: ["pipe", "pipe", "pipe"], detached: true });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       let pending = "";
       stream.setEncoding("utf8").on("data", (data: string) => {
