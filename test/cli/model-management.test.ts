@@ -3,8 +3,9 @@ import { FakeOllamaServer } from "../../apps/cli/src/testing/fake-ollama-server.
 import { plain, runCli, TerminalSession } from "./cli-process.ts";
 
 // pull, rm and cp against FakeOllamaServer, a stand-in that speaks Ollama's published API for
-// /api/pull, /api/delete and /api/copy. caravan's own endpoints for them are being built; once
-// they exist these tests should run against a real `pnpm start` process as well.
+// /api/pull, /api/delete and /api/copy: the CLI must work against a real Ollama too, whose pull
+// progress (layers, "writing manifest") differs from caravan's. The same commands against caravan
+// itself: model-management-caravan.test.ts.
 describe("caravan pull, rm, cp (against a FAKE Ollama-API server)", () => {
   const fake = new FakeOllamaServer();
   const sessions: TerminalSession[] = [];
