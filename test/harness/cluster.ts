@@ -27,7 +27,7 @@ export async function startRedisCluster(options: {
   env?: Record<string, string>;
   /** extra environment of worker `index` (0-based), e.g. its own CARAVAN_MODELS */
   workerEnv?: (index: number) => Record<string, string>;
-}): Promise<Deployment & { redis: TestRedis }> {
+}): Promise<Deployment & { redis: TestRedis; gateways: CaravanProcess[] }> {
   const redis = await startRedis();
   const env = { ...COMMON_ENV, REDIS_URL: redis.url, CARAVAN_REDIS_PREFIX: `test-${process.pid}`, ...options.env };
   const workers = await Promise.all(
@@ -43,6 +43,7 @@ export async function startRedisCluster(options: {
   return {
     name: "redis",
     redis,
+    gateways,
     gatewayUrls,
     workers,
     stop: async () => {

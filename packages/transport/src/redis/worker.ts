@@ -97,14 +97,19 @@ export class RedisWorkerTransport implements WorkerTransport {
     const parsed = JobMessage.safeParse(bullJob.data);
     const jobId = bullJob.id ?? "unknown";
     const stamp = createSequencer(jobId);
+    const controller = new AbortController();
     const publish = async (event: ReturnType<typeof stamp>) => {
-      await this.redis.publish(this.names.events(jobId), JSON.stringify(event));
+      const listeners = await this.redis.publish(this.names.events(jobId), JSON.stringify(event));
+      // The gateway listens on the job's channel from before it enqueues until the job ends, so
+      // nobody listening means that gateway is gone (crashed, killed): stop generating for no one.
+      if (listeners === 0 && event.type !== "done" && event.type !== "error" && !controller.signal.aborted) {
+        controller.abort(new Error("nobody is listening: the gateway that submitted the job is gone"));
+      }
     };
     if (!parsed.success) {
       await publish(stamp({ type: "error", code: "internal", message: "unreadable job (wire version mismatch?)" }));
       return;
     }
-    const controller = new AbortController();
     this.running.set(jobId, controller);
     try {
       const cancelled = await this.redis.get(this.names.cancelled(jobId));
