@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { GatewayDeps } from "./deps.ts";
-import { HttpError, methodNotAllowed } from "./errors.ts";
+import { TransportUnavailableError } from "@caravan/transport";
+import { HttpError, methodNotAllowed, redisUnavailable } from "./errors.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
 import { isOpenAiPath, OPENAI_PATHS, registerOpenAiRoutes } from "./openai/routes.ts";
 import { chatHandler } from "./routes/chat.ts";
@@ -16,15 +17,40 @@ import { registerPullRoute } from "./routes/pull.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
 import { GatewayTelemetry } from "./telemetry/gateway-telemetry.ts";
 import { requestTelemetry } from "./telemetry/middleware.ts";
+import { apiKeyAuth } from "./auth/middleware.ts";
+import { KeyRing } from "./auth/key-ring.ts";
+import { StaticKeys } from "./auth/static-keys.ts";
+import { maxBody } from "./guard/body-limit.ts";
+import { corsGuard } from "./guard/cors.ts";
+import { hostCheck } from "./guard/host-check.ts";
+
+/** What the HTTP layer refuses before any handler runs. */
+export interface AppSecurity {
+  keys: KeyRing;
+  maxBodyBytes: number;
+  /** CORS origins besides the defaults */
+  origins: readonly string[];
+  /** the address the server is bound to (the Host check applies while it is loopback) */
+  boundHost: string;
+  allowedHosts: readonly string[];
+}
+
+const DEFAULT_SECURITY: AppSecurity = { keys: new KeyRing(new StaticKeys([])), maxBodyBytes: 8 * 1024 * 1024, origins: [], boundHost: "127.0.0.1", allowedHosts: [] };
 
 /**
  * The gateway's HTTP API. Transport-agnostic: `deps.transport` is in-process or Redis. Without
  * `telemetry` nothing is traced or measured (tests).
  */
-export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?: GatewayTelemetry }): Hono {
+export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?: GatewayTelemetry; security?: AppSecurity }): Hono {
   const deps: GatewayDeps = { ...options, telemetry: options.telemetry ?? GatewayTelemetry.disabled(options.transport) };
+  const security = options.security ?? DEFAULT_SECURITY;
   const app = new Hono();
   app.use(requestTelemetry(deps.telemetry, deps.log));
+  // Cheapest refusals first; none of them reads the body, and a preflight needs no key.
+  app.use(hostCheck({ boundHost: security.boundHost, allowedHosts: security.allowedHosts }));
+  app.use(corsGuard(security.origins));
+  app.use(apiKeyAuth(security.keys));
+  app.use(maxBody(security.maxBodyBytes));
   registerMetricsRoute(app, deps);
   registerMetaRoutes(app, deps);
   registerPsRoute(app, deps);
@@ -48,7 +74,9 @@ export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?
       ? c.json(openAiErrorBody(new HttpError(404, "unknown_url", `Invalid URL (${c.req.method} ${c.req.path})`)), 404)
       : c.json({ error: "404 page not found" }, 404),
   );
-  app.onError((error, c) => {
+  app.onError((thrown, c) => {
+    // Redis down or restarting: a quick 503 the client can retry, never a hang or a 500.
+    const error = redisUnavailable(thrown) ? new HttpError(503, "unavailable", thrown instanceof TransportUnavailableError ? thrown.message : "Redis is unreachable; try again shortly", { "Retry-After": "2" }) : thrown;
     if (error instanceof HttpError) {
       if (error.status >= 500) deps.log.error({ err: error, path: c.req.path }, error.message);
       // 499 (client closed) is not in Hono's list of codes, but any 4xx/5xx is valid on the wire.

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { describeZodError } from "@caravan/protocol";
 import { badRequest } from "./errors.ts";
+import { assertSafeModelNames } from "./guard/model-name.ts";
 
 /**
  * Reads a JSON body and validates it, turning every client mistake into a 400 that names it.
@@ -17,6 +18,7 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
     throw badRequest(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw badRequest("request body must be a JSON object");
+  assertSafeModelNames(raw as Record<string, unknown>);
   const result = schema.safeParse(raw);
   if (!result.success) throw badRequest(describeZodError(result.error));
   return { body: result.data, raw: raw as Record<string, unknown> };

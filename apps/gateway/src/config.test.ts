@@ -34,6 +34,7 @@ describe("loadGatewayConfig", () => {
       maxQueuePerModel: 512,
       queueTimeoutMs: 120_000,
       spillBacklog: 4,
+      security: expect.objectContaining({ allowOpen: false, maxBodyBytes: 8 * 1024 * 1024, keyDefaults: { maxConcurrent: 0, rpm: 0, tpm: 0 } }),
     });
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { envDuration, envInt, envString, parseEnv } from "@caravan/protocol";
+import { loadSecurityConfig, type SecurityConfig } from "./guard/config.ts";
 
 /** Where to listen: `host:port`, `host`, `:port` or a URL, like OLLAMA_HOST. Default 127.0.0.1:11434. */
 export function parseListenAddress(raw: string | undefined): { hostname: string; port: number } | undefined {
@@ -61,6 +62,8 @@ export interface GatewayConfig {
   queueTimeoutMs: number;
   /** waiting requests per warm copy above which another copy is loaded elsewhere */
   spillBacklog: number;
+  /** API keys, per-key limits, and the limits on what a request may be (guard/config.ts) */
+  security: SecurityConfig;
 }
 
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
@@ -75,5 +78,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     maxQueuePerModel: parsed.CARAVAN_MAX_QUEUE_PER_MODEL || parsed.CARAVAN_MAX_QUEUE,
     queueTimeoutMs: parsed.CARAVAN_QUEUE_TIMEOUT,
     spillBacklog: parsed.CARAVAN_SPILL_BACKLOG,
+    security: loadSecurityConfig(env),
   };
 }

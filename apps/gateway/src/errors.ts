@@ -1,4 +1,5 @@
 import type { ErrorCode } from "@caravan/protocol";
+import { TransportUnavailableError } from "@caravan/transport";
 
 /**
  * The gateway's error family: each carries an HTTP status and a stable code, and becomes
@@ -6,7 +7,7 @@ import type { ErrorCode } from "@caravan/protocol";
  */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 404 | 405 | 409 | 413 | 499 | 500 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 499 | 500 | 503 | 504,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
@@ -34,8 +35,19 @@ export function statusForWorkerError(code: ErrorCode): HttpError["status"] {
       return 499;
     case "worker_lost":
     case "queue_timeout":
+    case "unavailable":
       return 503;
     default:
       return 500;
   }
+}
+
+/**
+ * Whether `error` says Redis cannot be reached now: the transport's own error, or ioredis refusing
+ * a command while disconnected (offline queue off) or timing one out.
+ */
+export function redisUnavailable(error: unknown): boolean {
+  if (error instanceof TransportUnavailableError) return true;
+  const message = error instanceof Error ? error.message : "";
+  return /enableOfflineQueue|Connection is closed|Command timed out|ECONNREFUSED/.test(message);
 }

@@ -12,7 +12,7 @@ try {
   if (!config.redisUrl) throw new ConfigError("invalid configuration: REDIS_URL: required for a separate gateway process (use `pnpm start` for one process without Redis)");
   const telemetry = startTelemetry({ serviceName: "caravan-gateway" });
   const transport = new RedisGatewayTransport({ url: config.redisUrl, prefix: config.redisPrefix });
-  const gateway = await startGateway({ config, transport, log, telemetry });
+  const gateway = await startGateway({ config, transport, log, telemetry, shared: { redisUrl: config.redisUrl, prefix: config.redisPrefix } });
   onShutdown(log, () => closeAll([() => gateway.close(), () => transport.close(), () => telemetry.shutdown()]));
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -2,13 +2,15 @@ import { WIRE_VERSION, type CommandReply, type JobEvent, type JobMessage, type W
 import { MemoryLedger } from "./memory-ledger.ts";
 import { createSequencer } from "./sequencer.ts";
 import { waitForCommand } from "./command-wait.ts";
-import type { Admission, CommandContext, CommandHandler, CommandOptions, GatewayTransport, JobHandler, QueueLimits, QueueStats, Submission, WorkerTransport } from "./types.ts";
+import type { Admission, CommandContext, CommandHandler, CommandOptions, GatewayTransport, JobHandler, QueueLimits, QueueStats, Submission, SubmitOptions, WorkerTransport } from "./types.ts";
 
 interface Pending {
   job: JobMessage;
   onEvent: (event: JobEvent) => void;
   controller: AbortController;
   released: boolean;
+  /** queue order as over Redis: lowest first, ties in arrival order, unprioritized last */
+  priority: number;
 }
 
 interface ModelLane {
@@ -44,10 +46,12 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
     return this.ledger.stats();
   }
 
-  async submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission> {
+  async submit(job: JobMessage, onEvent: (event: JobEvent) => void, options: SubmitOptions = {}): Promise<Submission> {
     if (this.closed) throw new Error("transport is closed");
-    const pending: Pending = { job, onEvent, controller: new AbortController(), released: false };
-    this.lane(job.model).waiting.push(pending);
+    const pending: Pending = { job, onEvent, controller: new AbortController(), released: false, priority: options.priority ?? Infinity };
+    const waiting = this.lane(job.model).waiting;
+    const after = waiting.findIndex((p) => p.priority > pending.priority);
+    waiting.splice(after === -1 ? waiting.length : after, 0, pending);
     this.pump(job.model);
     return {
       cancel: async (reason) => {

@@ -66,6 +66,14 @@ export interface QueueLimits {
   staleAfterMs: number;
 }
 
+export interface SubmitOptions {
+  /**
+   * Queue order (1 = first; equal priorities keep arrival order): the gateway's fair share across
+   * API keys. Absent = after every prioritized job, in arrival order.
+   */
+  priority?: number;
+}
+
 export type Admission = { ok: true } | { ok: false; full: "model" | "total" };
 
 export interface GatewayTransport {
@@ -81,7 +89,7 @@ export interface GatewayTransport {
    * Listens for the job's events, then enqueues it — in that order, so that no event is missed.
    * `onEvent` sees the events in the order the worker sent them.
    */
-  submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission>;
+  submit(job: JobMessage, onEvent: (event: JobEvent) => void, options?: SubmitOptions): Promise<Submission>;
   /** sends a command to one worker and waits for its reply (rejects after `timeoutMs`; see CommandOptions) */
   command(workerId: string, command: WorkerCommand, timeoutMs: number, options?: CommandOptions): Promise<CommandReply>;
   /**

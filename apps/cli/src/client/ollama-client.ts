@@ -99,7 +99,7 @@ export class OllamaClient {
     try {
       response = await fetch(this.baseUrl + path, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: { ...(body !== undefined && { "content-type": "application/json" }), ...authorization() },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
       });
@@ -145,4 +145,10 @@ function errorMessage(error: unknown): string | undefined {
   if (typeof error === "string") return error;
   if (error && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") return (error as { message: string }).message;
   return error === undefined ? undefined : JSON.stringify(error);
+}
+
+/** `Authorization: Bearer` from CARAVAN_API_KEY (or OLLAMA_API_KEY, as ollama-python reads it), when set. */
+function authorization(): Record<string, string> {
+  const key = process.env.CARAVAN_API_KEY || process.env.OLLAMA_API_KEY;
+  return key ? { authorization: `Bearer ${key}` } : {};
 }

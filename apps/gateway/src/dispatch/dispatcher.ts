@@ -3,6 +3,10 @@ import { WIRE_VERSION, type JobMessage, type ModelOptions } from "@caravan/proto
 import type { GatewayTransport, QueueLimits } from "@caravan/transport";
 import type { Logger } from "pino";
 import { HttpError, serverBusy } from "../errors.ts";
+import type { ApiKeyRecord } from "../auth/key-record.ts";
+import { checkOptions, enforceCeilings, NO_CEILINGS, type Ceilings } from "../limits/ceilings.ts";
+import { KeyGate, type KeyTicket } from "../limits/key-gate.ts";
+import { MemoryLimitStore } from "../limits/memory-limit-store.ts";
 import { GatewayTelemetry } from "../telemetry/gateway-telemetry.ts";
 import { JobRun } from "./job-run.ts";
 import { Placer } from "./placer.ts";
@@ -20,6 +24,10 @@ export interface DispatcherOptions {
   spillBacklog: number;
   /** the queue-wait span and histogram; none = not measured */
   telemetry?: GatewayTelemetry;
+  /** per-key limits and fair share; none = fair share in this process only, no limits */
+  keyGate?: KeyGate;
+  /** ceilings on num_predict, num_ctx and message count; none = no ceilings */
+  ceilings?: Ceilings;
 }
 
 /**
@@ -33,6 +41,8 @@ export class Dispatcher {
   private readonly runs = new Set<JobRun>();
   private readonly limits: QueueLimits;
   private readonly telemetry: GatewayTelemetry;
+  private readonly keyGate: KeyGate;
+  private readonly tickets = new WeakMap<JobRun, KeyTicket>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
@@ -40,6 +50,8 @@ export class Dispatcher {
     this.placer = new Placer({ transport: options.transport, log: options.log, spillBacklog: options.spillBacklog, loadTimeoutMs: options.queueTimeoutMs });
     this.limits = { perModel: options.maxQueuePerModel, total: options.maxQueue, staleAfterMs: options.queueTimeoutMs * 2 };
     this.telemetry = options.telemetry ?? GatewayTelemetry.disabled(options.transport);
+    const unlimited = { maxConcurrent: 0, rpm: 0, tpm: 0 };
+    this.keyGate = options.keyGate ?? new KeyGate(new MemoryLimitStore(), unlimited, this.telemetry, options.log);
   }
 
   start(): void {
@@ -47,17 +59,40 @@ export class Dispatcher {
     this.timer.unref();
   }
 
-  /** Admits the job (503 when a queue is full), places its model, and starts it. */
-  async submit(job: JobMessage): Promise<JobRun> {
+  /**
+   * Checks the job against the ceilings (400) and its caller's limits (429), admits it (503 when
+   * a queue is full), places its model, and starts it at its fair-share place in the queue.
+   */
+  async submit(job: JobMessage, caller?: ApiKeyRecord): Promise<JobRun> {
     const { transport } = this.options;
-    const admission = await transport.admit(job.model, job.id, this.limits);
-    if (!admission.ok) throw serverBusy();
+    enforceCeilings(job, this.options.ceilings ?? NO_CEILINGS);
+    const ticket = await this.keyGate.enter(job.model, caller, job.id);
+    let admission;
+    try {
+      admission = await transport.admit(job.model, job.id, this.limits);
+    } catch (error) {
+      ticket.end(undefined);
+      throw error;
+    }
+    if (!admission.ok) {
+      ticket.end(undefined);
+      throw serverBusy();
+    }
     try {
       // The load gets the server's default keep_alive: the job's own value (0, say) applies when
       // the job itself runs there; a load with keep_alive 0 would unload before the job arrived.
       const placement = await this.placer.ensureCapacity(job.model, { options: job.options, trace: job.trace });
       if (placement.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${job.model}' now: ${placement.reason}`);
-      const run = new JobRun(job, { transport, log: this.options.log, queueTimeoutMs: this.options.queueTimeoutMs, telemetry: this.telemetry, onEnd: (r) => this.ended(r) });
+      const run = new JobRun(job, {
+        transport,
+        log: this.options.log,
+        queueTimeoutMs: this.options.queueTimeoutMs,
+        telemetry: this.telemetry,
+        onEnd: (r) => this.ended(r),
+        priority: ticket.priority,
+        onQueueLeft: (started) => ticket.queueLeft(started),
+      });
+      this.tickets.set(run, ticket);
       // This request's arrival placed a load: it waits for it. (One that joins a load under way
       // cannot be told from one that waits behind busy copies, so it is not counted.)
       run.coldStart = placement.action === "load";
@@ -66,7 +101,8 @@ export class Dispatcher {
       await run.start();
       return run;
     } catch (error) {
-      await transport.leave(job.model, job.id);
+      // (Redis may be what failed: the ledger entry then goes stale and is dropped later)
+      await transport.leave(job.model, job.id).catch(() => undefined);
       throw error;
     }
   }
@@ -76,6 +112,7 @@ export class Dispatcher {
    * copy is ready, with the load time (0 when it was loaded already).
    */
   async load(model: string, keepAliveMs: number | undefined, options: ModelOptions): Promise<number> {
+    checkOptions(options, this.options.ceilings ?? NO_CEILINGS);
     const deadline = Date.now() + this.options.queueTimeoutMs;
     for (;;) {
       const holders = (await this.options.transport.workers()).filter((w) => !w.draining && w.loaded.some((c) => c.model === model));
@@ -110,6 +147,7 @@ export class Dispatcher {
 
   private ended(run: JobRun): void {
     this.runs.delete(run);
+    this.tickets.get(run)?.end(run.last);
     // A job with keep_alive 0 unloads its model when it ends: a load placed there is gone, not coming.
     if (run.workerId && run.job.keep_alive_ms === 0) this.placer.unloadedBy(run.job.model, run.workerId);
   }

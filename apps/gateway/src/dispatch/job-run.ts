@@ -17,6 +17,10 @@ export interface JobRunDeps {
   telemetry?: GatewayTelemetry;
   /** called once, when the run has ended in any way */
   onEnd: (run: JobRun) => void;
+  /** the job's queue priority (fair share across API keys) */
+  priority?: number;
+  /** called once, when the job first leaves the queue: `started` by a worker, or given up */
+  onQueueLeft?: (started: boolean) => void;
 }
 
 /**
@@ -38,7 +42,10 @@ export class JobRun implements AsyncIterable<JobEvent> {
    * reports the load's time as its load_duration (the worker itself loaded nothing for it).
    */
   placedLoad: { workerId: string; reply: Promise<CommandReply | undefined> } | undefined;
+  /** the event the run ended with (done or error), once it has ended */
+  last: JobEvent | undefined;
   private readonly out = new AsyncQueue<JobEvent>();
+  private leftQueueOnce = false;
   private submission: Submission | undefined;
   private events: JobEvents | undefined;
   private attempt = 0;
@@ -93,7 +100,7 @@ export class JobRun implements AsyncIterable<JobEvent> {
     );
     this.submittedAt = performance.now();
     const trace = this.queueSpan ? injectTraceContext(this.queueSpan) : this.job.trace;
-    this.submission = await this.deps.transport.submit({ ...this.job, id: jobId, trace }, events.push);
+    this.submission = await this.deps.transport.submit({ ...this.job, id: jobId, trace }, events.push, { priority: this.deps.priority });
     void this.pump(events, this.submission);
   }
 
@@ -145,6 +152,10 @@ export class JobRun implements AsyncIterable<JobEvent> {
     this.waiting = false;
     clearTimeout(this.queueTimer);
     this.queueWaitMs = performance.now() - this.submittedAt;
+    if (!this.leftQueueOnce) {
+      this.leftQueueOnce = true;
+      this.deps.onQueueLeft?.(this.workerId !== undefined);
+    }
     this.queueSpan?.setAttributes({ [ATTR.queueWaitMs]: this.queueWaitMs, ...(this.workerId && { [ATTR.workerId]: this.workerId }) });
     this.queueSpan?.end();
     if (this.workerId) {
@@ -156,6 +167,7 @@ export class JobRun implements AsyncIterable<JobEvent> {
   private end(last: JobEvent): void {
     if (this.finished) return;
     this.finished = true;
+    this.last = last;
     // Ended while still waiting (timeout, cancel): the wait span says how it ended.
     if (this.waiting && last.type === "error") {
       this.queueSpan?.setAttribute(ATTR.errorType, last.code);

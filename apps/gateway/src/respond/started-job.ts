@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { ChunkMessage, DoneMessage, JobEvent, JobMessage } from "@caravan/protocol";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, statusForWorkerError } from "../errors.ts";
+import { callerOf } from "../auth/middleware.ts";
 import { recordOf } from "../telemetry/middleware.ts";
 
 /** A job that has been submitted and produced its first event without failing. */
@@ -28,7 +29,7 @@ export async function startJob(c: Context, deps: GatewayDeps, job: JobMessage, s
   // stays open (for the metrics and the log line) until the answer has been written to its end.
   const record = recordOf(c, deps.telemetry, deps.log);
   job.trace = record.beginJob(job);
-  const run = await deps.dispatcher.submit(job);
+  const run = await deps.dispatcher.submit(job, callerOf(c));
   record.attachRun(run);
   const release = record.hold();
   const signal = c.req.raw.signal;

@@ -38,6 +38,8 @@ function psEntry(worker: WorkerState, copy: LoadedCopy, now: number) {
     context_length: copy.context_length,
     // caravan's own
     worker: worker.worker_id,
+    /** "llama", or "simulated" for a load-test worker */
+    engine: worker.engine,
     busy: copy.busy,
     slots: copy.slots,
   };

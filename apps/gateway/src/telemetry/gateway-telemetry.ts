@@ -35,6 +35,10 @@ export class GatewayTelemetry {
   readonly rejected: Counter;
   /** requests that failed after they were accepted, by error.type */
   readonly errors: Counter;
+  /** requests admitted per API key (caravan.key.id: the key's id, never the key) */
+  readonly keyRequests: Counter;
+  /** tokens per API key, gen_ai.token.type input or output */
+  readonly keyTokens: Counter;
   private readonly queueDepth: ObservableGauge;
   private readonly observeQueues: Parameters<ObservableGauge["addCallback"]>[0];
 
@@ -71,6 +75,8 @@ export class GatewayTelemetry {
     });
     this.rejected = meter.createCounter("caravan.requests.rejected", { description: "Requests refused before they ran, by reason" });
     this.errors = meter.createCounter("caravan.errors", { description: "Accepted requests that ended in an error, by error.type" });
+    this.keyRequests = meter.createCounter("caravan.key.requests", { description: "Requests admitted, per API key id" });
+    this.keyTokens = meter.createCounter("caravan.key.tokens", { unit: "{token}", description: "Tokens used (input and output), per API key id" });
     this.queueDepth = meter.createObservableGauge("caravan.queue.depth", { description: "Requests waiting for a worker, per model (cluster-wide)" });
     // Every model a worker advertises has a series (0 when nothing waits), and a model whose
     // queue emptied is reported as 0, not left at its last depth.

@@ -14,6 +14,10 @@ const REJECT_REASONS: Record<string, string> = {
   method_not_allowed: "method_not_allowed",
   too_large: "too_large",
   unavailable: "unavailable",
+  invalid_api_key: "unauthorized",
+  rate_limited: "rate_limited",
+  forbidden_host: "forbidden_host",
+  forbidden_origin: "forbidden_origin",
 };
 
 /** What the job's run tells about where and after how long it started. */

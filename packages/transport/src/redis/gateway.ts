@@ -3,12 +3,15 @@ import { Redis } from "ioredis";
 import { CommandProgress, CommandReply, JobEvent, WIRE_VERSION, WorkerState, type CancelMessage, type JobMessage, type WorkerCommand } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
 import { waitForCommand } from "../command-wait.ts";
-import type { Admission, CommandOptions, GatewayTransport, QueueLimits, QueueStats, Submission } from "../types.ts";
+import type { Admission, CommandOptions, GatewayTransport, QueueLimits, QueueStats, Submission, SubmitOptions } from "../types.ts";
+import { TransportUnavailableError } from "../unavailable.ts";
 import { CANCELLED_MARKER_TTL_S, redisNames, type RedisNames } from "./keys.ts";
 import { RedisLedger } from "./ledger.ts";
 import type { RedisTransportOptions } from "./options.ts";
 
 const WORKERS_CACHE_MS = 1000;
+/** A command that gets no answer in this long fails (a connection can die without a close). */
+const COMMAND_TIMEOUT_MS = 5000;
 
 /**
  * The gateway's side over Redis: jobs go onto a BullMQ queue per model; each job's events, and
@@ -20,19 +23,41 @@ export class RedisGatewayTransport implements GatewayTransport {
   private readonly subscriber: Redis;
   private readonly ledger: RedisLedger;
   private readonly queues = new Map<string, Queue>();
-  private readonly listeners = new Map<string, (message: unknown) => void>();
+  private readonly listeners = new Map<string, { onMessage: (message: unknown) => void; onLost: () => void }>();
   private workersCache: { at: number; states: Promise<WorkerState[]> } | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: RedisTransportOptions) {
     this.names = redisNames(options.prefix ?? "caravan");
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: null });
-    this.subscriber = new Redis(options.url, { maxRetriesPerRequest: null });
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
+    this.subscriber = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
     this.ledger = new RedisLedger(this.redis, this.names);
     this.subscriber.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+    // ioredis reconnects by itself (and subscribes again); meanwhile requests fail fast (see
+    // ready()), and whatever was listening may have missed messages: it is told so.
+    this.subscriber.on("close", () => this.connectionLost());
+    for (const connection of [this.redis, this.subscriber]) connection.on("error", () => undefined); // reported through the failing calls
   }
 
-  admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission> {
+  /** Throws TransportUnavailableError unless both connections are up: no request waits on a dead Redis. */
+  private ready(): void {
+    for (const connection of [this.redis, this.subscriber]) {
+      if (connection.status !== "ready") throw new TransportUnavailableError(`Redis is unreachable (${connection.status}); try again shortly`);
+    }
+  }
+
+  /** Every listener may have missed events: jobs end with an `unavailable` error, commands fail. */
+  private connectionLost(): void {
+    if (this.closing) return;
+    for (const [channel, listener] of this.listeners) {
+      // stays registered (its owner's release() unsubscribes), but hears nothing more
+      this.listeners.set(channel, { onMessage: () => undefined, onLost: () => undefined });
+      listener.onLost();
+    }
+  }
+
+  async admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission> {
+    this.ready();
     return this.ledger.admit(model, jobId, limits);
   }
 
@@ -40,19 +65,32 @@ export class RedisGatewayTransport implements GatewayTransport {
     return this.ledger.leave(model, jobId);
   }
 
-  queueStats(): Promise<QueueStats[]> {
+  async queueStats(): Promise<QueueStats[]> {
+    this.ready();
     return this.ledger.stats();
   }
 
-  async submit(job: JobMessage, onEvent: (event: JobEvent) => void): Promise<Submission> {
+  async submit(job: JobMessage, onEvent: (event: JobEvent) => void, options: SubmitOptions = {}): Promise<Submission> {
+    this.ready();
     const channel = this.names.events(job.id);
-    const release = await this.listen(channel, (message) => {
-      const parsed = JobEvent.safeParse(message);
-      // A message we cannot read (e.g. another wire version) ends the request loudly.
-      onEvent(parsed.success ? parsed.data : { v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "internal", message: "unreadable message from worker (wire version mismatch?)" });
-    });
+    const release = await this.listen(
+      channel,
+      (message) => {
+        const parsed = JobEvent.safeParse(message);
+        // A message we cannot read (e.g. another wire version) ends the request loudly.
+        onEvent(parsed.success ? parsed.data : { v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "internal", message: "unreadable message from worker (wire version mismatch?)" });
+      },
+      () => onEvent({ v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "unavailable", message: "lost the connection to Redis while the request ran; try again" }),
+    );
     try {
-      await this.queue(job.model).add("chat", job, { jobId: job.id, removeOnComplete: true, removeOnFail: true, attempts: 1 });
+      await this.queue(job.model).add("chat", job, {
+        jobId: job.id,
+        removeOnComplete: true,
+        removeOnFail: true,
+        attempts: 1,
+        // BullMQ takes prioritized jobs lowest number first, equal numbers in arrival order.
+        ...(options.priority !== undefined && { priority: options.priority }),
+      });
     } catch (error) {
       await release();
       throw error;
@@ -66,18 +104,23 @@ export class RedisGatewayTransport implements GatewayTransport {
       const message: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: command.id, reason: `${command.type} cancelled` };
       this.redis.publish(this.names.cancel, JSON.stringify(message)).catch(() => undefined);
     };
+    this.ready();
     const wait = waitForCommand(workerId, command, timeoutMs, options, cancel);
     // Progress and the reply share the reply channel (published in order by one connection).
-    const release = await this.listen(this.names.reply(command.id), (message) => {
-      if ((message as { type?: unknown } | undefined)?.type === "progress") {
-        const progress = CommandProgress.safeParse(message);
-        if (progress.success) wait.progress(progress.data);
-        return;
-      }
-      const parsed = CommandReply.safeParse(message);
-      if (parsed.success) wait.reply(parsed.data);
-      else wait.fail(new Error("unreadable reply from worker"));
-    });
+    const release = await this.listen(
+      this.names.reply(command.id),
+      (message) => {
+        if ((message as { type?: unknown } | undefined)?.type === "progress") {
+          const progress = CommandProgress.safeParse(message);
+          if (progress.success) wait.progress(progress.data);
+          return;
+        }
+        const parsed = CommandReply.safeParse(message);
+        if (parsed.success) wait.reply(parsed.data);
+        else wait.fail(new Error("unreadable reply from worker"));
+      },
+      () => wait.fail(new TransportUnavailableError("lost the connection to Redis before the worker answered")),
+    );
     try {
       // Cancelled while subscribing: the worker never hears of it.
       if (options.signal?.aborted) return await wait.result();
@@ -91,6 +134,7 @@ export class RedisGatewayTransport implements GatewayTransport {
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
+    this.ready();
     return (await this.redis.set(this.names.claim(key), "1", "PX", ttlMs, "NX")) === "OK";
   }
 
@@ -99,6 +143,7 @@ export class RedisGatewayTransport implements GatewayTransport {
   }
 
   async workers(): Promise<WorkerState[]> {
+    this.ready();
     const now = Date.now();
     if (!this.workersCache || now - this.workersCache.at > WORKERS_CACHE_MS) {
       const states = this.readWorkers();
@@ -118,16 +163,18 @@ export class RedisGatewayTransport implements GatewayTransport {
   }
 
   /** Subscribes `channel` to `onMessage` (JSON-parsed); resolves once subscribed, with an unsubscribe. */
-  private async listen(channel: string, onMessage: (message: unknown) => void): Promise<() => Promise<void>> {
-    this.listeners.set(channel, onMessage);
+  private async listen(channel: string, onMessage: (message: unknown) => void, onLost: () => void): Promise<() => Promise<void>> {
+    this.listeners.set(channel, { onMessage, onLost });
     await this.subscriber.subscribe(channel);
     return async () => {
-      if (this.listeners.delete(channel)) await this.subscriber.unsubscribe(channel).catch(() => undefined);
+      // Not awaited: while Redis is away it would wait for the reconnection (the channel is then
+      // unsubscribed after ioredis subscribes it again), and nothing depends on its completion.
+      if (this.listeners.delete(channel)) void this.subscriber.unsubscribe(channel).catch(() => undefined);
     };
   }
 
   private dispatch(channel: string, raw: string): void {
-    const listener = this.listeners.get(channel);
+    const listener = this.listeners.get(channel)?.onMessage;
     if (!listener) return;
     let message: unknown;
     try {
