@@ -95,7 +95,8 @@ export const DoneMessage = z.object({
 export type DoneMessage = z.infer<typeof DoneMessage>;
 
 /** Stable error codes; the gateway maps them to HTTP statuses in one place. */
-export const ErrorCode = z.enum(["model_not_found", "bad_request", "cancelled", "engine_error", "worker_lost", "queue_timeout", "internal"]);
+/** `unavailable`: the gateway lost its connection to Redis while the job ran (its events may be lost). */
+export const ErrorCode = z.enum(["model_not_found", "bad_request", "cancelled", "engine_error", "worker_lost", "queue_timeout", "unavailable", "internal"]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const ErrorMessage = z.object({

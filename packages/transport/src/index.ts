@@ -1,6 +1,7 @@
 export * from "./types.ts";
 export * from "./close-all.ts";
 export * from "./sequencer.ts";
+export { TransportUnavailableError } from "./unavailable.ts";
 export { InMemoryTransport } from "./in-memory.ts";
 export { RedisGatewayTransport } from "./redis/gateway.ts";
 export { RedisWorkerTransport } from "./redis/worker.ts";

@@ -7,6 +7,9 @@ import type { CommandContext, CommandHandler, JobHandler, WorkerTransport } from
 import { redisNames, WORKER_STATE_TTL_MS, type RedisNames } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
 
+/** How long a job event may wait on a broken connection before it counts as unheard. */
+const EVENT_PUBLISH_TIMEOUT_MS = 2000;
+
 /**
  * The worker's side over Redis: one BullMQ Worker per model it has loaded (so jobs wait in Redis
  * for a warm copy rather than on a worker that would have to load), events published on the
@@ -38,6 +41,14 @@ export class RedisWorkerTransport implements WorkerTransport {
       if (channel === this.names.cancel) this.onCancel(raw);
       else void this.onCommandMessage(raw);
     });
+    // Without Redis a running job's events reach nobody (and the gateway has already ended the
+    // request with an error): stop generating. ioredis reconnects by itself and BullMQ resumes
+    // taking jobs; the heartbeat then re-registers this worker.
+    this.redis.on("close", () => {
+      if (this.closing) return;
+      for (const controller of this.running.values()) controller.abort(new Error("lost the connection to Redis"));
+    });
+    for (const connection of [this.redis, this.subscriber]) connection.on("error", () => undefined); // reported through the failing calls
   }
 
   async serve(model: string, handler: JobHandler, concurrency: number): Promise<void> {
@@ -99,7 +110,7 @@ export class RedisWorkerTransport implements WorkerTransport {
     const stamp = createSequencer(jobId);
     const controller = new AbortController();
     const publish = async (event: ReturnType<typeof stamp>) => {
-      const listeners = await this.redis.publish(this.names.events(jobId), JSON.stringify(event));
+      const listeners = await this.publishEvent(this.names.events(jobId), JSON.stringify(event));
       // The gateway listens on the job's channel from before it enqueues until the job ends, so
       // nobody listening means that gateway is gone (crashed, killed): stop generating for no one.
       if (listeners === 0 && event.type !== "done" && event.type !== "error" && !controller.signal.aborted) {
@@ -119,6 +130,22 @@ export class RedisWorkerTransport implements WorkerTransport {
       await publish(stamp({ type: "error", code: "internal", message: error instanceof Error ? error.message : String(error) }));
     } finally {
       this.running.delete(jobId);
+    }
+  }
+
+  /**
+   * Publishes a job event; 0 (nobody heard it) when Redis is away, at once or within
+   * EVENT_PUBLISH_TIMEOUT_MS: the gateway has already ended that request, and a publish queued for
+   * a reconnection must not hold the job (and its slot) until Redis returns.
+   */
+  private async publishEvent(channel: string, message: string): Promise<number> {
+    if (this.redis.status !== "ready") return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(0), EVENT_PUBLISH_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.redis.publish(channel, message), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
