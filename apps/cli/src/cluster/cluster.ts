@@ -30,6 +30,8 @@ export interface ClusterOptions {
 export interface RunningCluster {
   gatewayUrl: string;
   redisUrl: string;
+  /** the private redis-server, when this cluster started one */
+  redis: LocalRedis | undefined;
   processes: SupervisedProcess[];
   /** resolves with the exit code the command should end with */
   done: Promise<number>;
@@ -101,7 +103,7 @@ export async function startCluster(options: ClusterOptions, sink: LineSink): Pro
       void stop();
     });
   }
-  return { gatewayUrl: `http://${options.host}`, redisUrl, processes, done, stop };
+  return { gatewayUrl: `http://${options.host}`, redisUrl, redis, processes, done, stop };
 }
 
 /** `[name]` padded to the longest name, coloured when the console is a terminal. */
