@@ -256,8 +256,10 @@ const conditions = {
   spill_backlog: SPILL_BACKLOG,
 };
 const report = { command: "pnpm bench:routing", engine: "simulated", conditions, results: { caravan, round_robin: roundRobin }, machine: { node: process.version, cores: os.availableParallelism() } };
-await fs.mkdir(path.join(ROOT, "bench-results"), { recursive: true });
-await fs.writeFile(path.join(ROOT, "bench-results/routing.json"), `${JSON.stringify(report, null, 2)}\n`);
+// BENCH_JSON: where `pnpm bench` (test/bench/scenarios/scripted.ts) wants the results
+const jsonPath = process.env.BENCH_JSON ?? path.join(ROOT, "bench-results/routing.json");
+await fs.mkdir(path.dirname(jsonPath), { recursive: true });
+await fs.writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
 console.log("| policy | completed | model loads | TTFT p50 (ms) | TTFT p95 (ms) | makespan (s) |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const [name, r] of Object.entries(report.results)) console.log(`| ${name} | ${r.completed} | ${r.model_loads} | ${r.ttft_ms_p50} | ${r.ttft_ms_p95} | ${r.makespan_s} |`);

@@ -24,6 +24,14 @@ const WorkerEnv = z.object({
   CARAVAN_REDIS_PREFIX: envString(),
   CARAVAN_MAX_LOADED_MODELS: envInt(1, 3),
   CARAVAN_MEMORY_BUDGET: envString(),
+  CARAVAN_ENGINE: z.enum(["llama", "simulated"], { error: "must be llama or simulated" }).default("llama"),
+  CARAVAN_ISOLATION: z.enum(["process", "none"], { error: "must be process or none" }).default("process"),
+  CARAVAN_SIM_MODELS: envString(),
+  CARAVAN_SIM_TOKENS_PER_SECOND: envInt(1, 50),
+  CARAVAN_SIM_PROMPT_TOKENS_PER_SECOND: envInt(1, 2000),
+  CARAVAN_SIM_LOAD_MS: envInt(0, 1000),
+  CARAVAN_SIM_MODEL_BYTES: envString(),
+  CARAVAN_SIM_STAMP: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).default("0"),
   CARAVAN_METRICS_PORT: envInt(0, 9464).refine((port) => port <= 65535, { error: "must be a port number from 0 (off) to 65535" }),
 });
 
@@ -43,6 +51,15 @@ export interface WorkerConfig {
   maxLoadedModels: number;
   /** bytes models may use; undefined = derived from the machine at start */
   memoryBudgetBytes: number | undefined;
+  /** "llama" (node-llama-cpp, the default) or "simulated" (timers, for load tests: see engine/simulated) */
+  engine: "llama" | "simulated";
+  /**
+   * with the llama engine: "process" runs each loaded model in its own runner process, so a native
+   * crash ends that model's runner only (see engine/isolated); "none" runs models in this process
+   */
+  isolation: "process" | "none";
+  /** the simulated engine's parameters; set when engine is "simulated" */
+  sim: SimulationConfig | undefined;
   /** port of the worker's Prometheus /metrics server; 0 = none (`pnpm start` serves them at the gateway's /metrics) */
   metricsPort: number;
 }
@@ -62,6 +79,41 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     maxLoadedModels: parsed.CARAVAN_MAX_LOADED_MODELS,
     memoryBudgetBytes: parsed.CARAVAN_MEMORY_BUDGET === undefined ? undefined : parseBudget(parsed.CARAVAN_MEMORY_BUDGET),
     metricsPort: parsed.CARAVAN_METRICS_PORT,
+    engine: parsed.CARAVAN_ENGINE,
+    isolation: parsed.CARAVAN_ISOLATION,
+    sim: parsed.CARAVAN_ENGINE === "simulated" ? simulationConfig(parsed) : undefined,
+  };
+}
+
+export interface SimulationConfig {
+  /** model names served (CARAVAN_SIM_MODELS); no models folder is read */
+  models: string[];
+  tokensPerSecond: number;
+  promptTokensPerSecond: number;
+  loadMs: number;
+  modelBytes: number;
+  /** tokens carry their generation time (CARAVAN_SIM_STAMP=1), for latency benchmarks */
+  stampTokens: boolean;
+}
+
+function simulationConfig(parsed: z.infer<typeof WorkerEnv>): SimulationConfig {
+  const models = (parsed.CARAVAN_SIM_MODELS ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
+  if (models.length === 0) throw new ConfigError("invalid configuration: CARAVAN_SIM_MODELS: CARAVAN_ENGINE=simulated needs a comma-separated list of model names");
+  let modelBytes = 1024 ** 3;
+  if (parsed.CARAVAN_SIM_MODEL_BYTES !== undefined) {
+    try {
+      modelBytes = parseByteSize(parsed.CARAVAN_SIM_MODEL_BYTES);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: CARAVAN_SIM_MODEL_BYTES: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return {
+    models,
+    tokensPerSecond: parsed.CARAVAN_SIM_TOKENS_PER_SECOND,
+    promptTokensPerSecond: parsed.CARAVAN_SIM_PROMPT_TOKENS_PER_SECOND,
+    loadMs: parsed.CARAVAN_SIM_LOAD_MS,
+    modelBytes,
+    stampTokens: parsed.CARAVAN_SIM_STAMP === "1" || parsed.CARAVAN_SIM_STAMP === "true",
   };
 }
 

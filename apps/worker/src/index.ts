@@ -3,5 +3,5 @@ export { Residency, NoRoomError, type Clock } from "./residency/index.ts";
 export { loadWorkerConfig, defaultThreads, type WorkerConfig } from "./config.ts";
 export { createLogger } from "./logger.ts";
 export { onShutdown } from "./shutdown.ts";
-export { LlamaEngine, PlainChatWrapper, toChatHistory } from "./engine/index.ts";
+export { LlamaEngine, SimulatedEngine, simulatedCatalog, PlainChatWrapper, toChatHistory, type Engine } from "./engine/index.ts";
 export { scanModels, findModel, type CatalogEntry } from "./catalog/index.ts";

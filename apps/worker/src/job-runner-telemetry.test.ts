@@ -117,10 +117,10 @@ describe("runJob telemetry", () => {
     expect(named(spans, "chat stories260k:latest")[0]!.attributes["caravan.cold_start"]).toBe(false);
     expect(events.at(-1)).toMatchObject({ type: "done", metrics: { eval_count: 10, load_duration: 0 } });
     const text = await telemetry.prometheus();
-    expect(text).toMatch(/^caravan_model_loads_total\{caravan_worker_id="w1",gen_ai_request_model="stories260k:latest",otel_scope_name="caravan"\} 1$/m);
-    expect(text).toMatch(/^caravan_tokens_generated_total\{caravan_worker_id="w1",gen_ai_request_model="stories260k:latest",otel_scope_name="caravan"\} 20$/m);
-    expect(text).toMatch(/^caravan_models_loaded\{caravan_worker_id="w1",otel_scope_name="caravan"\} 1$/m);
-    expect(text).toMatch(/^caravan_sequences_free\{caravan_worker_id="w1",gen_ai_request_model="stories260k:latest",otel_scope_name="caravan"\} 1$/m);
+    expect(text).toMatch(/^caravan_model_loads_total\{caravan_worker_id="w1",caravan_engine="llama",gen_ai_request_model="stories260k:latest",otel_scope_name="caravan"\} 1$/m);
+    expect(text).toMatch(/^caravan_tokens_generated_total\{caravan_worker_id="w1",caravan_engine="llama",gen_ai_request_model="stories260k:latest",otel_scope_name="caravan"\} 20$/m);
+    expect(text).toMatch(/^caravan_models_loaded\{caravan_worker_id="w1",caravan_engine="llama",otel_scope_name="caravan"\} 1$/m);
+    expect(text).toMatch(/^caravan_sequences_free\{caravan_worker_id="w1",caravan_engine="llama",gen_ai_request_model="stories260k:latest",otel_scope_name="caravan"\} 1$/m);
   });
 
   it("marks a failed job with error.type and an error status", async () => {

@@ -3,14 +3,14 @@ import type { JobContext } from "@caravan/transport";
 import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
 import { withModelDefaults } from "./model-defaults.ts";
-import { EngineRequestError, GenerationAbortedError, type LlamaEngine } from "./engine/index.ts";
+import { EngineRequestError, GenerationAbortedError, type Engine } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
 import type { Residency } from "./residency/index.ts";
 import { JobSpan } from "./telemetry/job-span.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 export interface JobRunnerDeps {
-  engine: LlamaEngine;
+  engine: Engine;
   residency: Residency;
   /** the current models on disk */
   catalog: () => CatalogEntry[];

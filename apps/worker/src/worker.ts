@@ -5,11 +5,11 @@ import { closeAll, type CommandHandler, type JobHandler, type WorkerTransport } 
 import type { Logger } from "pino";
 import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
-import { LlamaEngine } from "./engine/index.ts";
+import { LlamaEngine, SimulatedEngine, simulatedCatalog, type Engine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
 import { modelCommands } from "./models/commands.ts";
 import { modelsFolderId } from "./models/folder-id.ts";
-import { defaultMemoryBudget, estimateModelBytes, NoRoomError, Residency, ResidencyClosedError, systemClock } from "./residency/index.ts";
+import { defaultMemoryBudget, NoRoomError, Residency, ResidencyClosedError, systemClock } from "./residency/index.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 /** How often a worker rescans its models folder and re-advertises its state (its heartbeat). */
@@ -17,7 +17,7 @@ export const HEARTBEAT_MS = 2000;
 
 export interface RunningWorker {
   readonly workerId: string;
-  readonly engine: LlamaEngine;
+  readonly engine: Engine;
   readonly residency: Residency;
   /** jobs running now */
   busy(): number;
@@ -34,14 +34,17 @@ export interface RunningWorker {
  * sequences measured.
  */
 export async function startWorker(config: WorkerConfig, transport: WorkerTransport, log: Logger, processTelemetry?: Telemetry): Promise<RunningWorker> {
-  const telemetry = processTelemetry ? new WorkerTelemetry(processTelemetry, config.workerId) : WorkerTelemetry.disabled(config.workerId);
-  const engine = await LlamaEngine.create({
-    threads: config.threads,
-    numParallel: config.numParallel,
-    gpu: config.gpu,
-    defaultNumCtx: config.contextLength,
-    log: (level, msg, fields) => log[level]({ ...fields }, msg),
-  });
+  const engineLog = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => log[level]({ ...fields }, msg);
+  const sim = config.engine === "simulated" ? config.sim : undefined;
+  const llamaConfig = { threads: config.threads, numParallel: config.numParallel, gpu: config.gpu, defaultNumCtx: config.contextLength, log: engineLog };
+  // Set below; a runner that crashes before then has nothing loaded to forget.
+  let residency: Residency | undefined;
+  const engine: Engine = sim
+    ? new SimulatedEngine({ ...sim, numParallel: config.numParallel, defaultNumCtx: config.contextLength, log: engineLog })
+    : config.isolation === "process"
+      ? await IsolatedEngine.create({ ...llamaConfig, onModelLost: (model, reason) => residency?.lost(model, reason) })
+      : await LlamaEngine.create(llamaConfig);
+  const telemetry = processTelemetry ? new WorkerTelemetry(processTelemetry, config.workerId, engine.name) : WorkerTelemetry.disabled(config.workerId, engine.name);
   const device = await engine.device();
   const memoryBudgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget({ total: os.totalmem(), free: os.freemem() }, device.vram);
   const startedAt = Date.now();
@@ -55,19 +58,19 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     return entry;
   };
 
-  const residency: Residency = new Residency(
+  residency = new Residency(
     { maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, defaultKeepAliveMs: config.keepAliveMs },
     {
       load: async (model, options) => {
         const entry = entryFor(model);
         const { loadDurationNs, contextSize } = await engine.ensureLoaded(entry, options);
         if (loadDurationNs > 0) telemetry.recordLoad(model, loadDurationNs);
-        return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: estimateModelBytes(entry, contextSize, config.numParallel) };
+        return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: engine.estimateBytes(entry, contextSize, config.numParallel) };
       },
       unload: (model) => engine.unload(model),
       estimateBytes: (model, options) => {
         const entry = entryFor(model);
-        return estimateModelBytes(entry, engine.contextSizeFor(entry, options), config.numParallel);
+        return engine.estimateBytes(entry, engine.contextSizeFor(entry, options), config.numParallel);
       },
       clock: systemClock,
       onChange: () => void sync(),
@@ -96,6 +99,9 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   const onCommand: CommandHandler = async (command: WorkerCommand, ctx) => {
     // Reads the file only, so a draining worker still answers it.
     if (command.type === "show") return show(command.model, command.verbose);
+    if (sim && (command.type === "pull" || command.type === "delete" || command.type === "copy")) {
+      return { ok: false, code: "bad_request", message: `a worker with the simulated engine serves CARAVAN_SIM_MODELS only: it cannot ${command.type} models` };
+    }
     if (draining) return { ok: false, code: "draining", message: "worker is shutting down" };
     if (command.type === "pull" || command.type === "delete" || command.type === "copy") return manageModels(command, ctx);
     const entry = findModel(entries, command.model);
@@ -120,6 +126,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   const show = async (model: string, verbose: boolean): ReturnType<CommandHandler> => {
     const entry = findModel(entries, model);
     if (!entry) return { ok: false, code: "model_not_found", message: `model '${model}' not found` };
+    if (sim) return { ok: false, code: "engine_error", message: `${entry.name} is a simulated model (CARAVAN_ENGINE=simulated): it has no file to describe` };
     try {
       return { ok: true, show: await describeModel(entry, verbose) };
     } catch (error) {
@@ -140,7 +147,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     max_loaded_models: config.maxLoadedModels,
     memory_budget_bytes: memoryBudgetBytes,
     memory_used_bytes: residency.usedBytes(),
-    engine: "llama",
+    engine: engine.name,
     gpu: device.gpu,
   });
 
@@ -162,12 +169,12 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   };
 
   const heartbeat = async () => {
-    entries = await scanModels(config.modelsDir, (msg) => log.warn(msg));
+    entries = sim ? simulatedCatalog(sim.models, sim.modelBytes, config.contextLength) : await scanModels(config.modelsDir, (msg) => log.warn(msg));
     await sync();
   };
 
   // Without an id (a read-only folder) the worker still serves; gateways then treat its folder as its own.
-  const folderId = await modelsFolderId(config.modelsDir).catch((error: unknown) => {
+  const folderId = sim ? undefined : await modelsFolderId(config.modelsDir).catch((error: unknown) => {
     log.info({ reason: (error as Error).message, modelsDir: config.modelsDir }, "no models folder id: pulls, copies and deletes treat this folder as unshared");
     return undefined;
   });
@@ -177,7 +184,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   await heartbeat();
   if (entries.length === 0) log.warn({ modelsDir: config.modelsDir }, "no *.gguf models found; put GGUF files there or set CARAVAN_MODELS");
   log.info(
-    { workerId: config.workerId, models: entries.map((e) => e.name), threads: config.threads, numParallel: config.numParallel, maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, gpu: device.gpu },
+    { workerId: config.workerId, models: entries.map((e) => e.name), threads: config.threads, numParallel: config.numParallel, maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, gpu: device.gpu, engine: engine.name },
     "worker ready",
   );
 

@@ -10,6 +10,8 @@ import { LoadedModel, type Slot } from "./loaded-model.ts";
 import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
 import { toSamplingSettings, type SamplingSettings } from "./sampling.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
+import type { Engine } from "./engine-api.ts";
+import { estimateModelBytes } from "../residency/memory.ts";
 
 /** Compiled format grammars kept per engine. */
 const GRAMMAR_CACHE_SIZE = 64;
@@ -43,7 +45,8 @@ interface ModelHandle {
  * gone out through onText, and the error's `partial` holds it with its metrics. Its sequence is
  * free again at once.
  */
-export class LlamaEngine {
+export class LlamaEngine implements Engine {
+  readonly name = "llama";
   private readonly handles = new Map<string, ModelHandle>();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private readonly closing = new AbortController();
@@ -175,6 +178,11 @@ export class LlamaEngine {
     if (this.llama.gpu === false) return { gpu: false };
     const vram = await this.llama.getVramState();
     return { gpu: true, vram: { total: vram.total, used: vram.used } };
+  }
+
+  /** Weights, KV cache of every sequence and a fixed overhead (see residency/memory.ts). */
+  estimateBytes(entry: CatalogEntry, contextSize: number, slots: number): number {
+    return estimateModelBytes(entry, contextSize, slots);
   }
 
   /** The context size a model gets with these options (per sequence), before loading it. */

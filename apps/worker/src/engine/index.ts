@@ -5,3 +5,6 @@ export { toSamplingSettings, type SamplingSettings, type SamplingMapping } from 
 export { toLoadSettings, sameLoadSettings, type LoadSettings } from "./load-options.ts";
 export { toChatHistory } from "./chat-history.ts";
 export { PlainChatWrapper, chatWrapperFor } from "./chat-wrapper.ts";
+export type { Engine } from "./engine-api.ts";
+export { SimulatedEngine, simulatedCatalog, type SimulatedEngineConfig } from "./simulated/index.ts";
+export { IsolatedEngine, type IsolatedEngineConfig } from "./isolated/index.ts";

@@ -1,6 +1,9 @@
 import type { LoadedCopy, TraceContext } from "@caravan/protocol";
 import { ATTR, disabledTelemetry, extractTraceContext, LOAD_DURATION_BUCKETS_S, type Counter, type Histogram, type ObservableGauge, type Telemetry, type Tracer } from "@caravan/telemetry";
 
+/** which engine produced a measurement: "llama" or "simulated" */
+export const ENGINE_ATTR = "caravan.engine";
+
 type BatchCallback = Parameters<Telemetry["meter"]["addBatchObservableCallback"]>[0];
 
 /**
@@ -21,6 +24,8 @@ export class WorkerTelemetry {
   constructor(
     readonly telemetry: Telemetry,
     readonly workerId: string,
+    /** the engine's name ("llama", "simulated"): a label on every measurement, so simulated runs never pass for real ones */
+    readonly engine = "llama",
   ) {
     const { meter } = telemetry;
     this.tracer = telemetry.tracer;
@@ -38,13 +43,13 @@ export class WorkerTelemetry {
     ];
   }
 
-  static disabled(workerId: string): WorkerTelemetry {
-    return new WorkerTelemetry(disabledTelemetry(), workerId);
+  static disabled(workerId: string, engine?: string): WorkerTelemetry {
+    return new WorkerTelemetry(disabledTelemetry(), workerId, engine);
   }
 
   /** One load of `model` that took `loadDurationNs`. */
   recordLoad(model: string, loadDurationNs: number): void {
-    const attributes = { [ATTR.workerId]: this.workerId, [ATTR.requestModel]: model };
+    const attributes = { [ATTR.workerId]: this.workerId, [ENGINE_ATTR]: this.engine, [ATTR.requestModel]: model };
     this.modelLoads.add(1, attributes);
     this.loadDuration.record(loadDurationNs / 1e9, attributes);
   }
@@ -62,7 +67,7 @@ export class WorkerTelemetry {
   }
 
   recordTokens(model: string, count: number): void {
-    if (count > 0) this.tokensGenerated.add(count, { [ATTR.workerId]: this.workerId, [ATTR.requestModel]: model });
+    if (count > 0) this.tokensGenerated.add(count, { [ATTR.workerId]: this.workerId, [ENGINE_ATTR]: this.engine, [ATTR.requestModel]: model });
   }
 
   /**
@@ -75,11 +80,11 @@ export class WorkerTelemetry {
     const seen = new Set<string>();
     this.observer = (result) => {
       const now = new Map(copies().filter((c) => !c.loading).map((c) => [c.model, c]));
-      result.observe(loaded, now.size, { [ATTR.workerId]: this.workerId });
+      result.observe(loaded, now.size, { [ATTR.workerId]: this.workerId, [ENGINE_ATTR]: this.engine });
       for (const model of now.keys()) seen.add(model);
       for (const model of seen) {
         const copy = now.get(model);
-        const attributes = { [ATTR.workerId]: this.workerId, [ATTR.requestModel]: model };
+        const attributes = { [ATTR.workerId]: this.workerId, [ENGINE_ATTR]: this.engine, [ATTR.requestModel]: model };
         result.observe(busy, copy?.busy ?? 0, attributes);
         result.observe(free, copy ? Math.max(0, copy.slots - copy.busy) : 0, attributes);
       }

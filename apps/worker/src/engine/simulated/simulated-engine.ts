@@ -1,0 +1,317 @@
+import { canonicalModelName, type ChatMessage, type ModelOptions } from "@caravan/protocol";
+import type { CatalogEntry } from "../../catalog/catalog.ts";
+import type { Engine } from "../engine-api.ts";
+import { EngineClosedError, GenerationAbortedError } from "../errors.ts";
+import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateResult } from "../types.ts";
+
+export interface SimulatedEngineConfig {
+  /** decode rate of one stream (each stream gets it, however many run) */
+  tokensPerSecond: number;
+  /** prompt evaluation rate; a prompt's token count is its characters / 4 */
+  promptTokensPerSecond: number;
+  /** how long a load takes */
+  loadMs: number;
+  /** memory one loaded model takes, bytes (what residency budgets with) */
+  modelBytes: number;
+  /** sequences per model; more requests wait for a free one */
+  numParallel: number;
+  /** num_ctx when a request does not set it */
+  defaultNumCtx: number;
+  /** tokens generated when num_predict is not set (the simulation never stops by itself) */
+  defaultNumPredict?: number;
+  /**
+   * each token's text is the wall-clock time it was generated (epoch ms, 3 decimals, then a space)
+   * instead of a word: a client on the same machine subtracts it from the time it received it
+   */
+  stampTokens?: boolean;
+  log?: EngineLog;
+}
+
+const WORDS = ["the", "caravan", "crossed", "a", "quiet", "desert", "at", "dawn", "and", "every", "camel", "carried", "one", "small", "lamp", "home"];
+const EMBED_DIMS = 64;
+
+interface SimModel {
+  name: string;
+  ready: Promise<void>;
+  loaded: boolean;
+  busy: number;
+  waiters: Array<() => void>;
+  users: number;
+  onIdle: (() => void) | undefined;
+  retiring: Promise<void> | undefined;
+}
+
+/**
+ * A SIMULATED engine for load tests and benchmarks (CARAVAN_ENGINE=simulated), never a model:
+ * loads take `loadMs`, prompts `promptTokens / promptTokensPerSecond`, and each stream produces
+ * `tokensPerSecond` deterministic tokens on timers, so it costs almost no CPU and the gateway,
+ * Redis and the transport are what a benchmark measures. `numParallel` sequences per model
+ * (more requests wait), `modelBytes` per model: residency, eviction and routing see what they
+ * would see with real models. Tokens are scheduled from the stream's start, not chained, so a
+ * late timer does not slow the rate down.
+ */
+export class SimulatedEngine implements Engine {
+  readonly name = "simulated";
+  private readonly models = new Map<string, SimModel>();
+  private readonly closing = new AbortController();
+  private closed: Promise<void> | undefined;
+  private readonly log: EngineLog;
+
+  constructor(private readonly config: SimulatedEngineConfig) {
+    if (!(config.tokensPerSecond > 0)) throw new RangeError(`tokensPerSecond must be > 0, got ${config.tokensPerSecond}`);
+    if (!(config.promptTokensPerSecond > 0)) throw new RangeError(`promptTokensPerSecond must be > 0, got ${config.promptTokensPerSecond}`);
+    if (!Number.isInteger(config.numParallel) || config.numParallel < 1) throw new RangeError(`numParallel must be a positive integer, got ${config.numParallel}`);
+    this.log = config.log ?? (() => {});
+    this.log("info", "simulated engine ready (no model runs: timers only)", {
+      engine: this.name,
+      tokensPerSecond: config.tokensPerSecond,
+      promptTokensPerSecond: config.promptTokensPerSecond,
+      loadMs: config.loadMs,
+      modelBytes: config.modelBytes,
+    });
+  }
+
+  generate(req: Parameters<Engine["generate"]>[0]): Promise<GenerateResult> {
+    return this.stream(req.entry, req.options, promptText(req.messages), req.signal, req.onText);
+  }
+
+  complete(req: CompleteRequest): Promise<GenerateResult> {
+    return this.stream(req.entry, req.options, req.prompt + (req.suffix ?? ""), req.signal, req.onText);
+  }
+
+  /** Deterministic unit vectors (64 dims) from each input's text, after the prompt-evaluation time. */
+  async embed(req: EmbedRequest): Promise<EmbedResult> {
+    const signal = AbortSignal.any([req.signal, this.closing.signal]);
+    const { model, loadNs } = await this.acquire(req.entry, signal, req.signal);
+    try {
+      const promptTokens = req.inputs.reduce((sum, input) => sum + tokenCount(input), 0);
+      const started = performance.now();
+      await this.sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, req.signal);
+      const vectors = req.inputs.map((input) => vectorFor(input, req.dimensions ?? EMBED_DIMS));
+      return { vectors, metrics: { load_duration: loadNs, prompt_eval_count: promptTokens, prompt_eval_duration: nsSince(started), eval_count: 0, eval_duration: 0 } };
+    } finally {
+      this.release(model);
+    }
+  }
+
+  async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
+    const { model, loadNs } = await this.acquire(entry, this.closing.signal, undefined);
+    this.release(model);
+    return { loadDurationNs: loadNs, contextSize: this.contextSizeFor(entry, options) };
+  }
+
+  async unload(name: string): Promise<void> {
+    const model = this.models.get(canonicalModelName(name));
+    if (model) await this.retire(model);
+  }
+
+  async device(): Promise<{ gpu: boolean }> {
+    return { gpu: false };
+  }
+
+  contextSizeFor(entry: CatalogEntry, options: ModelOptions): number {
+    const wanted = options.num_ctx ?? this.config.defaultNumCtx;
+    return entry.contextLength > 0 ? Math.min(wanted, entry.contextLength) : wanted;
+  }
+
+  /** The configured size per model, whatever the context: the simulation has no KV cache. */
+  estimateBytes(): number {
+    return this.config.modelBytes;
+  }
+
+  loaded(): string[] {
+    return [...this.models.values()].filter((m) => m.loaded).map((m) => m.name).sort();
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing.abort(new EngineClosedError());
+      await Promise.allSettled([...this.models.values()].map((m) => this.retire(m)));
+      this.log("info", "engine closed", { engine: this.name });
+    })();
+    return this.closed;
+  }
+
+  private async stream(entry: CatalogEntry, options: ModelOptions, prompt: string, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
+    const signal = AbortSignal.any([callerSignal, this.closing.signal]);
+    const { model, loadNs } = await this.acquire(entry, signal, callerSignal);
+    try {
+      await this.takeSlot(model, signal, callerSignal);
+      try {
+        return await this.decode(prompt, options, loadNs, signal, callerSignal, onText);
+      } finally {
+        this.freeSlot(model);
+      }
+    } finally {
+      this.release(model);
+    }
+  }
+
+  private async decode(prompt: string, options: ModelOptions, loadNs: number, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
+    const promptTokens = tokenCount(prompt);
+    const promptStarted = performance.now();
+    await this.sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, callerSignal);
+    const promptEvalNs = nsSince(promptStarted);
+    const numPredict = options.num_predict !== undefined && options.num_predict >= 0 ? options.num_predict : (this.config.defaultNumPredict ?? 128);
+    const seed = hash(prompt);
+    const interval = 1000 / this.config.tokensPerSecond;
+    const decodeStarted = performance.now();
+    let text = "";
+    let count = 0;
+    const metrics = () => ({ load_duration: loadNs, prompt_eval_count: promptTokens, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
+    try {
+      while (count < numPredict) {
+        // token i is due at start + (i+1) × interval: a late timer does not push the rest back
+        await this.sleep(decodeStarted + (count + 1) * interval - performance.now(), signal, callerSignal);
+        const piece = this.config.stampTokens ? `${(performance.timeOrigin + performance.now()).toFixed(3)} ` : `${count === 0 ? "" : " "}${WORDS[(seed + count) % WORDS.length]}`;
+        count++;
+        text += piece;
+        onText(piece);
+      }
+    } catch (error) {
+      if (error instanceof GenerationAbortedError) throw new GenerationAbortedError(error.cause, { text, metrics: metrics() });
+      throw error;
+    }
+    return { doneReason: "length", text, metrics: metrics() };
+  }
+
+  /** The model, loading it first if needed (a model being unloaded is waited for, then loaded again). */
+  private async acquire(entry: CatalogEntry, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<{ model: SimModel; loadNs: number }> {
+    for (;;) {
+      if (this.closing.signal.aborted) throw new EngineClosedError();
+      let model = this.models.get(entry.name);
+      if (model?.retiring) {
+        await this.abortable(model.retiring, signal, callerSignal);
+        continue;
+      }
+      if (!model) model = this.startLoad(entry.name);
+      model.users++;
+      if (model.loaded) return { model, loadNs: 0 };
+      const started = performance.now();
+      try {
+        await this.abortable(model.ready, signal, callerSignal);
+      } catch (error) {
+        this.release(model);
+        throw error;
+      }
+      return { model, loadNs: nsSince(started) };
+    }
+  }
+
+  private startLoad(name: string): SimModel {
+    const model: SimModel = { name, ready: undefined as unknown as Promise<void>, loaded: false, busy: 0, waiters: [], users: 0, onIdle: undefined, retiring: undefined };
+    const started = performance.now();
+    model.ready = this.sleep(this.config.loadMs, this.closing.signal, undefined).then(() => {
+      model.loaded = true;
+      this.log("info", "model loaded", { model: name, engine: this.name, ms: Math.round(performance.now() - started), sizeBytes: this.config.modelBytes });
+    });
+    model.ready.catch(() => {});
+    this.models.set(name, model);
+    return model;
+  }
+
+  private release(model: SimModel): void {
+    model.users--;
+    if (model.users === 0) model.onIdle?.();
+  }
+
+  private retire(model: SimModel): Promise<void> {
+    model.retiring ??= (async () => {
+      if (model.users > 0) await new Promise<void>((resolve) => (model.onIdle = resolve));
+      await model.ready.catch(() => {});
+      if (model.loaded) this.log("info", "model unloaded", { model: model.name, engine: this.name });
+      model.loaded = false;
+      if (this.models.get(model.name) === model) this.models.delete(model.name);
+    })();
+    return model.retiring;
+  }
+
+  private async takeSlot(model: SimModel, signal: AbortSignal, callerSignal: AbortSignal): Promise<void> {
+    while (model.busy >= this.config.numParallel) {
+      let wake!: () => void;
+      const freed = new Promise<void>((resolve) => (wake = resolve));
+      model.waiters.push(wake);
+      try {
+        await this.abortable(freed, signal, callerSignal);
+      } finally {
+        const at = model.waiters.indexOf(wake);
+        if (at !== -1) model.waiters.splice(at, 1);
+      }
+    }
+    model.busy++;
+  }
+
+  private freeSlot(model: SimModel): void {
+    model.busy--;
+    model.waiters.shift()?.();
+  }
+
+  /** Waits `ms` (≤ 0: a macrotask turn is skipped only when needed); rejects on abort. */
+  private sleep(ms: number, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<void> {
+    return this.abortable(new Promise<void>((resolve) => (ms <= 0 ? resolve() : setTimeout(resolve, ms))), signal, callerSignal);
+  }
+
+  /** `promise`, or the documented error as soon as `signal` aborts (the caller's abort or close()). */
+  private abortable<T>(promise: Promise<T>, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<T> {
+    const reject = (): never => {
+      if (callerSignal?.aborted) throw new GenerationAbortedError(callerSignal.reason);
+      throw new EngineClosedError();
+    };
+    if (signal.aborted) return Promise.resolve().then(reject);
+    return new Promise<T>((resolve, fail) => {
+      const onAbort = () => {
+        try {
+          reject();
+        } catch (error) {
+          fail(error);
+        }
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      promise.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          fail(error);
+        },
+      );
+    });
+  }
+}
+
+function promptText(messages: ChatMessage[]): string {
+  return messages.map((m) => `${m.role}: ${m.content ?? ""}`).join("\n");
+}
+
+/** About 4 characters per token, at least one. */
+function tokenCount(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function nsSince(startMs: number): number {
+  return Math.round((performance.now() - startMs) * 1e6);
+}
+
+/** FNV-1a, 32 bits: the same text always gives the same output. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function vectorFor(text: string, dims: number): number[] {
+  let state = hash(text) || 1;
+  const vector = Array.from({ length: dims }, () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) / 2 ** 32) * 2 - 1;
+  });
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((x) => x / norm);
+}

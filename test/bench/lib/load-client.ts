@@ -1,0 +1,114 @@
+import http from "node:http";
+
+/** Keep-alive sockets without a cap: each concurrent stream holds one. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+export interface StreamResult {
+  ok: boolean;
+  /** tokens received (stamped tokens counted from the text, or eval_count) */
+  tokens: number;
+  /** request start → first text, ms */
+  ttftMs: number;
+  /** per token: arrival at the client − generation time stamped by the simulated engine, ms */
+  latencies: number[];
+  /** per stamped token: its arrival at the client, wall-clock ms */
+  arrivals: number[];
+  error?: string;
+}
+
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * POST /api/generate and read its NDJSON stream with node:http (cheaper per chunk than fetch's web
+ * streams, so the client disturbs the figures less). With `stamped`, every token's text is its
+ * generation time at the worker (CARAVAN_SIM_STAMP=1) and each gets a latency sample.
+ */
+export function generate(url: string, body: Record<string, unknown>, stamped: boolean): Promise<StreamResult> {
+  const payload = JSON.stringify(body);
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const result: StreamResult = { ok: false, tokens: 0, ttftMs: Number.NaN, latencies: [], arrivals: [] };
+    const req = http.request(`${url}/api/generate`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
+      let pending = "";
+      res.setEncoding("utf8");
+      const onLine = (line: string, now: number) => {
+          const parsed = JSON.parse(line) as { response?: string; done?: boolean; eval_count?: number; error?: string };
+          if (parsed.error) result.error = parsed.error;
+          if (parsed.response) {
+            if (Number.isNaN(result.ttftMs)) result.ttftMs = performance.now() - started;
+            if (stamped) {
+              for (const stamp of parsed.response.split(" ")) {
+                if (stamp === "") continue;
+                result.latencies.push(now - Number(stamp));
+                result.arrivals.push(now);
+                result.tokens++;
+              }
+            }
+          }
+          if (parsed.done) {
+            result.ok = !result.error;
+            if (!stamped) result.tokens = parsed.eval_count ?? 0;
+          }
+      };
+      res.on("data", (data: string) => {
+        const now = wallNow();
+        pending += data;
+        let nl: number;
+        while ((nl = pending.indexOf("\n")) !== -1) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line) onLine(line, now);
+        }
+      });
+      res.on("end", () => {
+        // a non-streamed answer is one JSON object, maybe without a newline
+        if (pending.trim()) onLine(pending, wallNow());
+        if (res.statusCode !== 200 && !result.error) result.error = `HTTP ${res.statusCode}`;
+        if (res.statusCode !== 200) result.ok = false;
+        resolve(result);
+      });
+      res.on("error", (error) => resolve({ ...result, ok: false, error: String(error) }));
+    });
+    req.on("error", (error) => resolve({ ...result, ok: false, error: String(error) }));
+    req.end(payload);
+  });
+}
+
+export interface LoopResult {
+  /** every request's result, also those that ended after the window */
+  results: StreamResult[];
+  /** requests that ended inside the window */
+  finishedInWindow: number;
+  /** the measured window (after the ramp-up), wall-clock ms */
+  window: [number, number];
+}
+
+/**
+ * `concurrency` clients each sending requests back to back for `rampMs + durationMs` (a closed
+ * loop); the window measured is the last `durationMs`, when every client is busy.
+ */
+export async function closedLoop(concurrency: number, rampMs: number, durationMs: number, send: () => Promise<StreamResult>): Promise<LoopResult> {
+  const results: StreamResult[] = [];
+  const from = wallNow() + rampMs;
+  const to = from + durationMs;
+  let finishedInWindow = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (wallNow() < to) {
+        const result = await send();
+        const now = wallNow();
+        if (now >= from && now <= to) finishedInWindow++;
+        results.push(result);
+      }
+    }),
+  );
+  return { results, finishedInWindow, window: [from, to] };
+}
+
+/** Stamped tokens that arrived inside the window, and their latencies. */
+export function inWindow(loop: LoopResult): { tokens: number; latencies: number[] } {
+  const [from, to] = loop.window;
+  const latencies: number[] = [];
+  for (const r of loop.results) for (let i = 0; i < r.arrivals.length; i++) if (r.arrivals[i]! >= from && r.arrivals[i]! <= to) latencies.push(r.latencies[i]!);
+  return { tokens: latencies.length, latencies };
+}

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "../../harness/ports.ts";
+import { ROOT } from "../../harness/processes.ts";
+import { startRedis, type TestRedis } from "../../harness/redis.ts";
+
+export const SIM_MODEL = "sim-bench";
+
+export interface SimCluster {
+  url: string;
+  gatewayPid: number;
+  workerPids: number[];
+  redis: TestRedis;
+  stop(): Promise<void>;
+}
+
+export interface SimClusterOptions {
+  workers: number;
+  /** sequences per worker */
+  numParallel: number;
+  tokensPerSecond?: number;
+  /** tokens carry their generation time */
+  stamp?: boolean;
+  env?: Record<string, string>;
+}
+
+/**
+ * One gateway and N workers with the SIMULATED engine over a private redis-server, logging at
+ * warn only (an info line per job would put the benchmark's own log handling into the figures).
+ * Resolves once the gateway answers; warm() then loads the model on every worker.
+ */
+export async function startSimCluster(options: SimClusterOptions): Promise<SimCluster> {
+  const redis = await startRedis();
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    REDIS_URL: redis.url,
+    CARAVAN_REDIS_PREFIX: `bench-${process.pid}`,
+    CARAVAN_LOG_LEVEL: "warn",
+    CARAVAN_ENGINE: "simulated",
+    CARAVAN_SIM_MODELS: SIM_MODEL,
+    CARAVAN_SIM_TOKENS_PER_SECOND: String(options.tokensPerSecond ?? 50),
+    CARAVAN_SIM_LOAD_MS: "100",
+    CARAVAN_SIM_MODEL_BYTES: "1GiB",
+    CARAVAN_SIM_STAMP: options.stamp ? "1" : "0",
+    CARAVAN_NUM_PARALLEL: String(options.numParallel),
+    CARAVAN_MEMORY_BUDGET: "8GiB",
+    CARAVAN_KEEP_ALIVE: "-1",
+    // the benchmark drives more streams than the default bounds admit; a load goes to an idle worker as soon as a request waits
+    CARAVAN_MAX_QUEUE: "100000",
+    CARAVAN_SPILL_BACKLOG: "0",
+    CARAVAN_METRICS_PORT: "0",
+    ...options.env,
+  };
+  const children: ChildProcess[] = [];
+  const start = (entry: string, extra: Record<string, string>) => {
+    const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
+    child.once("exit", (code, signal) => {
+      if (!stopping && (code !== 0 || signal)) console.error(`[bench] ${entry} exited (${code ?? signal}): ${stderr}`);
+    });
+    children.push(child);
+    return child;
+  };
+  let stopping = false;
+  const port = await freePort();
+  const gateway = start("apps/gateway/src/main.ts", { CARAVAN_HOST: `127.0.0.1:${port}` });
+  const workers = Array.from({ length: options.workers }, (_, i) => start("apps/worker/src/main.ts", { CARAVAN_WORKER_ID: `sim-${i + 1}` }));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ok = await fetch(`${url}/api/tags`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error("gateway did not answer within 120 s");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    gatewayPid: gateway.pid!,
+    workerPids: workers.map((w) => w.pid!),
+    redis,
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+              child.once("exit", () => {
+                clearTimeout(kill);
+                resolve();
+              });
+              child.kill("SIGTERM");
+            }),
+        ),
+      );
+      await redis.stop();
+    },
+  };
+}
+
+/** Copies of the simulated model per worker, from /api/ps (each entry says engine "simulated"). */
+export async function loadedCopies(url: string): Promise<Array<{ worker: string; engine: string }>> {
+  const ps = (await (await fetch(`${url}/api/ps`)).json()) as { models: Array<{ worker: string; engine: string }> };
+  return ps.models;
+}
+
+/**
+ * Loads the model on all `workers`: bursts of requests that each hold a sequence for a while,
+ * more than the loaded copies have sequences, until /api/ps shows a copy on each (the gateway
+ * loads another copy where none is when requests wait: CARAVAN_SPILL_BACKLOG=0).
+ */
+export async function warm(url: string, workers: number, burst: number, request: (n: number) => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const copies = await loadedCopies(url);
+    if (new Set(copies.map((c) => c.worker)).size >= workers) return;
+    if (Date.now() > deadline) throw new Error(`only ${copies.length} of ${workers} workers loaded the model within 120 s`);
+    await Promise.all(Array.from({ length: burst }, (_, i) => request(i)));
+  }
+}
