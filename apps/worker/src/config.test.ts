@@ -46,9 +46,15 @@ describe("loadWorkerConfig", () => {
     ["CARAVAN_MEMORY_BUDGET", "lots"],
     ["CARAVAN_METRICS_PORT", "70000"],
     ["CARAVAN_METRICS_PORT", "-1"],
+    ["CARAVAN_ISOLATION", "thread"],
   ])("stops on a bad %s, naming it", (name, value) => {
     expect(() => loadWorkerConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadWorkerConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it("isolates models in runner processes unless CARAVAN_ISOLATION=none", () => {
+    expect(loadWorkerConfig({}).isolation).toBe("process");
+    expect(loadWorkerConfig({ CARAVAN_ISOLATION: "none" }).isolation).toBe("none");
   });
 
   it("uses one thread on two cores, half the cores beyond", () => {

@@ -5,7 +5,7 @@ import { closeAll, type CommandHandler, type JobHandler, type WorkerTransport } 
 import type { Logger } from "pino";
 import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
-import { LlamaEngine, SimulatedEngine, simulatedCatalog, type Engine } from "./engine/index.ts";
+import { IsolatedEngine, LlamaEngine, SimulatedEngine, simulatedCatalog, type Engine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
 import { modelCommands } from "./models/commands.ts";
 import { modelsFolderId } from "./models/folder-id.ts";
@@ -37,12 +37,12 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   const engineLog = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => log[level]({ ...fields }, msg);
   const sim = config.engine === "simulated" ? config.sim : undefined;
   const llamaConfig = { threads: config.threads, numParallel: config.numParallel, gpu: config.gpu, defaultNumCtx: config.contextLength, log: engineLog };
-  // Set below; a runner that crashes before then has nothing loaded to forget.
-  let residency: Residency | undefined;
+  // A crashed runner's copy is gone: residency must forget it (set once residency exists below).
+  let modelLost = (_model: string, _reason: string): void => {};
   const engine: Engine = sim
     ? new SimulatedEngine({ ...sim, numParallel: config.numParallel, defaultNumCtx: config.contextLength, log: engineLog })
     : config.isolation === "process"
-      ? await IsolatedEngine.create({ ...llamaConfig, onModelLost: (model, reason) => residency?.lost(model, reason) })
+      ? await IsolatedEngine.create({ ...llamaConfig, onModelLost: (model, reason) => modelLost(model, reason) })
       : await LlamaEngine.create(llamaConfig);
   const telemetry = processTelemetry ? new WorkerTelemetry(processTelemetry, config.workerId, engine.name) : WorkerTelemetry.disabled(config.workerId, engine.name);
   const device = await engine.device();
@@ -58,7 +58,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     return entry;
   };
 
-  residency = new Residency(
+  const residency: Residency = new Residency(
     { maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, defaultKeepAliveMs: config.keepAliveMs },
     {
       load: async (model, options) => {
@@ -77,6 +77,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
       log: (level, msg, fields) => log[level]({ ...fields }, msg),
     },
   );
+  modelLost = (model, reason) => residency.lost(model, reason);
 
   const handler: JobHandler = async (job, ctx) => {
     busy++;

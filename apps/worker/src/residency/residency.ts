@@ -139,6 +139,16 @@ export class Residency {
     return this.beginUnload(copy, "requested");
   }
 
+  /**
+   * The engine lost the model on its own (its runner process crashed): the copy counts as unloading
+   * at once (no new work, its memory still counted) and is forgotten as soon as its jobs, which the
+   * engine has failed, release it; the next request loads it again. A no-op unless it is loaded.
+   */
+  lost(model: string, reason: string): void {
+    const copy = this.copies.get(model);
+    if (copy?.state === "loaded") void this.beginUnload(copy, reason).catch(() => {});
+  }
+
   /** Shutdown: refuses new loads and jobs, then unloads everything once its users are done. Safe to call twice. */
   unloadAll(): Promise<void> {
     this.closing ??= (async () => {

@@ -1,0 +1,1 @@
+export { IsolatedEngine, type IsolatedEngineConfig } from "./isolated-engine.ts";

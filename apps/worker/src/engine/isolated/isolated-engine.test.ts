@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatMessage, ModelOptions } from "@caravan/protocol";
+import { findModel, scanModels, type CatalogEntry } from "../../catalog/catalog.ts";
+import { TEST_MODELS_DIR } from "../../catalog/test-models.ts";
+import { LlamaEngine } from "../engine.ts";
+import { EngineClosedError, EngineError, GenerationAbortedError } from "../errors.ts";
+import { IsolatedEngine } from "./isolated-engine.ts";
+
+// Real runner processes on the tiny models; TinyStories-656K aborts its process on `#` (see ../shared/models/README.md).
+let engine: IsolatedEngine;
+let stories: CatalogEntry;
+let tiny: CatalogEntry;
+const lost: string[] = [];
+
+const config = { threads: 1, numParallel: 1, gpu: false as const, defaultNumCtx: 2048 };
+const user = (content: string): ChatMessage[] => [{ role: "user", content }];
+const greedy = (n: number): ModelOptions => ({ temperature: 0, num_predict: n });
+const never = () => new AbortController().signal;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  const entries = await scanModels(TEST_MODELS_DIR);
+  stories = findModel(entries, "stories260K")!;
+  tiny = findModel(entries, "TinyStories-656K-Q8_0")!;
+  engine = await IsolatedEngine.create({ ...config, onModelLost: (model) => lost.push(model) });
+});
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+describe("IsolatedEngine", () => {
+  it("streams the same text as the in-process LlamaEngine for a greedy request", async () => {
+    const direct = await LlamaEngine.create(config);
+    try {
+      const run = async (e: LlamaEngine | IsolatedEngine) => {
+        const pieces: string[] = [];
+        const result = await e.generate({ entry: stories, messages: user("Once upon a time"), options: greedy(64), signal: never(), onText: (t) => pieces.push(t) });
+        return { text: result.text, streamed: pieces.join(""), evalCount: result.metrics.eval_count, doneReason: result.doneReason };
+      };
+      const [isolated, inProcess] = [await run(engine), await run(direct)];
+      expect(isolated).toEqual(inProcess);
+      expect(isolated.streamed).toBe(isolated.text);
+      expect(isolated.evalCount).toBe(64);
+      expect(engine.loaded()).toContain(stories.name);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it("completes raw text, with logprobs in order, and embeds", async () => {
+    let streamed = "";
+    const logprobs: unknown[] = [];
+    const done = await engine.complete({
+      entry: stories,
+      prompt: "Once upon a time",
+      options: greedy(16),
+      signal: never(),
+      onText: (t) => (streamed += t),
+      logprobs: true,
+      onLogprob: (e) => logprobs.push(e),
+    });
+    expect(done.metrics.eval_count).toBe(16);
+    expect(streamed).toBe(done.text);
+    expect(logprobs).toHaveLength(16);
+    const { vectors } = await engine.embed({ entry: stories, inputs: ["a cat", "a dog"], options: {}, truncate: true, normalize: true, signal: never() });
+    expect(vectors).toHaveLength(2);
+    expect(vectors[0]!.length).toBeGreaterThan(0);
+  });
+
+  it("an abort mid-generation rejects with GenerationAbortedError and its partial, and frees the runner's sequence", async () => {
+    const controller = new AbortController();
+    let streamed = "";
+    const running = engine.generate({
+      entry: stories,
+      messages: user("Once upon a time"),
+      options: greedy(100_000),
+      signal: controller.signal,
+      onText: (t) => {
+        streamed += t;
+        if (streamed.length > 40) controller.abort();
+      },
+    });
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GenerationAbortedError);
+    const partial = (error as GenerationAbortedError).partial!;
+    expect(partial.metrics.eval_count).toBeGreaterThan(0);
+    expect(partial.metrics.eval_count).toBeLessThan(2000);
+    expect(streamed.startsWith(partial.text.slice(0, 40))).toBe(true);
+    // numParallel 1: this runs only if the aborted request gave its sequence back
+    const next = await engine.generate({ entry: stories, messages: user("Once upon a time"), options: greedy(4), signal: never(), onText: () => {} });
+    expect(next.metrics.eval_count).toBe(4);
+  });
+
+  it("a model that crashes its runner fails its request clearly; another model's request in flight completes; the next request gets a new runner", async () => {
+    await engine.ensureLoaded(tiny, {});
+    const before = engine.runnerPids();
+    let storiesText = "";
+    let otherSettled = false;
+    let generating: () => void;
+    const firstText = new Promise<void>((resolve) => (generating = resolve));
+    // 1500 tokens: over a second here, so it is mid-generation when the other runner dies
+    const other = engine.generate({ entry: stories, messages: user("Once upon a time"), options: greedy(1500), signal: never(), onText: (t) => ((storiesText += t), generating()) });
+    void other.finally(() => (otherSettled = true));
+    await firstText;
+    const started = Date.now();
+    const crash = await engine.generate({ entry: tiny, messages: user("# a story"), options: greedy(16), signal: never(), onText: () => {} }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(otherSettled, "the stories260K request was still in flight at the crash").toBe(false);
+    expect(crash).toBeInstanceOf(EngineError);
+    expect((crash as Error).message).toBe(
+      "the runner of model 'tinystories-656k-q8_0:latest' crashed (SIGABRT) while generating; it will be restarted for the next request",
+    );
+    expect(lost).toEqual([tiny.name]);
+    expect(engine.loaded()).not.toContain(tiny.name);
+
+    const done = await other;
+    expect(done.metrics.eval_count).toBe(1500);
+    expect(storiesText).toBe(done.text);
+
+    const again = await engine.generate({ entry: tiny, messages: user("Once upon a time"), options: greedy(16), signal: never(), onText: () => {} });
+    expect(again.metrics.eval_count).toBeGreaterThan(0);
+    expect(again.metrics.load_duration).toBeGreaterThan(0);
+    const newPids = engine.runnerPids().filter((pid) => !before.includes(pid));
+    expect(newPids).toHaveLength(1);
+  });
+
+  it("unload ends the model's runner", async () => {
+    await engine.ensureLoaded(tiny, {});
+    const pidsBefore = engine.runnerPids();
+    await engine.unload(tiny.name);
+    expect(engine.loaded()).not.toContain(tiny.name);
+    const gone = pidsBefore.filter((pid) => !engine.runnerPids().includes(pid));
+    expect(gone).toHaveLength(1);
+    expect(alive(gone[0]!)).toBe(false);
+    expect(lost).toEqual([tiny.name]); // an unload is no crash
+  });
+
+  it("close ends every runner and refuses later requests", async () => {
+    const own = await IsolatedEngine.create(config);
+    await own.ensureLoaded(stories, {});
+    await own.ensureLoaded(tiny, {});
+    const pids = own.runnerPids();
+    expect(pids).toHaveLength(2);
+    await own.close();
+    await own.close();
+    expect(pids.filter(alive)).toEqual([]);
+    await expect(own.generate({ entry: stories, messages: user("hi"), options: greedy(4), signal: never(), onText: () => {} })).rejects.toBeInstanceOf(EngineClosedError);
+  });
+});
