@@ -31,6 +31,12 @@ export interface PlacerOptions {
  */
 export class Placer {
   private readonly pending = new Map<string, Map<string, number>>();
+  /**
+   * Copies a keep_alive 0 job just unloaded (`model\0worker` → until when): worker state seen
+   * through the ~1 s cache may still show them, and a request must not wait behind a copy that
+   * is gone. Forgotten once the state stops showing them, or after the grace period.
+   */
+  private readonly gone = new Map<string, number>();
 
   constructor(private readonly options: PlacerOptions) {}
 
@@ -55,7 +61,8 @@ export class Placer {
 
   /** What place() says for `model` now. */
   async decide(model: string): Promise<Placement> {
-    const [workers, stats] = await Promise.all([this.options.transport.workers(), this.options.transport.queueStats()]);
+    const [seen, stats] = await Promise.all([this.options.transport.workers(), this.options.transport.queueStats()]);
+    const workers = this.withoutGoneCopies(model, seen);
     const queued = stats.find((s) => s.model === model);
     return place({
       model,
@@ -89,7 +96,8 @@ export class Placer {
       );
       if (!reply.ok) this.options.log.warn({ model, worker: workerId, code: reply.code, reason: reply.message }, "worker refused the load");
       // Until its heartbeat shows the copy, keep counting it (or stop at once if it was refused).
-      pending.set(workerId, reply.ok ? Date.now() + PENDING_GRACE_MS : 0);
+      // A keep_alive 0 job may already have run and unloaded it (unloadedBy): then it stays gone.
+      if (pending.get(workerId) === Infinity) pending.set(workerId, reply.ok ? Date.now() + PENDING_GRACE_MS : 0);
       return reply;
     } catch (error) {
       pending.set(workerId, 0);
@@ -110,8 +118,9 @@ export class Placer {
    * the tick to place a load.
    */
   unloadedBy(model: string, workerId: string): void {
-    const until = this.pending.get(model)?.get(workerId);
-    if (until !== undefined && until !== Infinity) this.pending.get(model)!.delete(workerId);
+    // (even a load whose reply is still on its way: the job ran there, so the load is done)
+    this.pending.get(model)?.delete(workerId);
+    this.gone.set(`${model}\0${workerId}`, Date.now() + PENDING_GRACE_MS);
   }
 
   /**
@@ -123,6 +132,21 @@ export class Placer {
     if (!pending) return;
     // a load still in flight (Infinity) is left to its own answer
     for (const [workerId, until] of pending) if (until !== Infinity) pending.delete(workerId);
+  }
+
+  private withoutGoneCopies(model: string, workers: WorkerState[]): WorkerState[] {
+    const now = Date.now();
+    return workers.map((worker) => {
+      const key = `${model}\0${worker.worker_id}`;
+      const until = this.gone.get(key);
+      if (until === undefined) return worker;
+      const shown = worker.loaded.some((copy) => copy.model === model);
+      if (until <= now || !shown) {
+        this.gone.delete(key);
+        return worker;
+      }
+      return { ...worker, loaded: worker.loaded.filter((copy) => copy.model !== model) };
+    });
   }
 
   private pendingFor(model: string, workers: readonly WorkerState[]): string[] {
