@@ -1,9 +1,9 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION } from "@caravan/protocol";
 import { InMemoryTransport } from "@caravan/transport";
 import { createApp } from "./app.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { enginelessWorkerState } from "./testing/engineless-worker.ts";
 
 /**
  * The gateway in process (no port): every client mistake gets a 4xx `{"error"}` that names it,
@@ -11,31 +11,7 @@ import { Dispatcher } from "./dispatch/dispatcher.ts";
  * a request that got through validation would hang here, so each case proves it was refused.
  */
 const transport = new InMemoryTransport();
-await transport.advertise({
-  v: WIRE_VERSION,
-  worker_id: "test",
-  num_parallel: 1,
-  busy: 0,
-  started_at: Date.now(),
-  draining: false,
-  loaded: [],
-  max_loaded_models: 3,
-  memory_budget_bytes: 1e9,
-  memory_used_bytes: 0,
-  engine: "none",
-  gpu: false,
-  models: [
-    {
-      name: "stories260k:latest",
-      model: "stories260k:latest",
-      modified_at: new Date().toISOString(),
-      size: 1,
-      digest: "0",
-      details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "292.80K", quantization_level: "F32" },
-      capabilities: ["completion", "embedding"],
-    },
-  ],
-});
+await transport.advertise(enginelessWorkerState());
 const log = pino({ level: "silent" });
 const dispatcher = new Dispatcher({ transport, log, maxQueue: 4, maxQueuePerModel: 4, queueTimeoutMs: 1000, spillBacklog: 4 });
 const app = createApp({ transport, dispatcher, log, version: "9.9.9" });

@@ -1,9 +1,9 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION } from "@caravan/protocol";
 import { InMemoryTransport } from "@caravan/transport";
 import { createApp } from "../app.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { advertisedModel, enginelessWorkerState } from "../testing/engineless-worker.ts";
 
 /**
  * The /v1 API in process (no port): listings, and every refusal in OpenAI's error shape. The
@@ -13,29 +13,7 @@ import { Dispatcher } from "../dispatch/dispatcher.ts";
  */
 const MODIFIED = "2025-01-02T03:04:05.000Z";
 const transport = new InMemoryTransport();
-await transport.advertise({
-  v: WIRE_VERSION,
-  worker_id: "test",
-  num_parallel: 1,
-  busy: 0,
-  started_at: Date.now(),
-  draining: false,
-  loaded: [],
-  max_loaded_models: 3,
-  memory_budget_bytes: 1e9,
-  memory_used_bytes: 0,
-  engine: "none",
-  gpu: false,
-  models: ["stories260k:latest", "hf.co/org/tiny:q8_0"].map((name) => ({
-    name,
-    model: name,
-    modified_at: MODIFIED,
-    size: 1,
-    digest: "0",
-    details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "292.80K", quantization_level: "F32" },
-    capabilities: ["completion" as const, "embedding" as const],
-  })),
-});
+await transport.advertise(enginelessWorkerState(["stories260k:latest", "hf.co/org/tiny:q8_0"].map((name) => advertisedModel(name, { modified_at: MODIFIED }))));
 const log = pino({ level: "silent" });
 const dispatcher = new Dispatcher({ transport, log, maxQueue: 4, maxQueuePerModel: 4, queueTimeoutMs: 1000, spillBacklog: 4 });
 const app = createApp({ transport, dispatcher, log, version: "9.9.9" });

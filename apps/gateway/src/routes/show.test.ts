@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ShowInfo, WIRE_VERSION, type WorkerState } from "@caravan/protocol";
+import { ShowInfo } from "@caravan/protocol";
 import { InMemoryTransport } from "@caravan/transport";
 import { loadWorkerConfig, startWorker, type RunningWorker } from "@caravan/worker";
 import { createApp } from "../app.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { advertisedModel, enginelessWorkerState } from "../testing/engineless-worker.ts";
 
 const MODELS_DIR = process.env.CARAVAN_TEST_MODELS_DIR ?? fileURLToPath(new URL("../../../../../shared/models", import.meta.url));
 const log = pino({ level: "silent" });
@@ -72,31 +73,7 @@ describe("POST /api/show when no worker answers", () => {
   it("is a 503 that says why", async () => {
     // Advertised but with no command handler: the transport cannot reach a worker.
     const transport = new InMemoryTransport();
-    const state: WorkerState = {
-      v: WIRE_VERSION,
-      worker_id: "silent",
-      models: [
-        {
-          name: "stories260k:latest",
-          model: "stories260k:latest",
-          modified_at: "2025-01-01T00:00:00Z",
-          size: 1,
-          digest: "0",
-          details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "293K", quantization_level: "F32" },
-          capabilities: ["completion", "embedding"],
-        },
-      ],
-      num_parallel: 1,
-      busy: 0,
-      started_at: Date.now(),
-      draining: false,
-      loaded: [],
-      max_loaded_models: 3,
-      memory_budget_bytes: 1e9,
-      memory_used_bytes: 0,
-      engine: "none",
-      gpu: false,
-    };
+    const state = enginelessWorkerState([advertisedModel("stories260k:latest", { modified_at: "2025-01-01T00:00:00Z" })], { worker_id: "silent" });
     await transport.advertise(state);
     const response = await post(appOn(transport), { model: "stories260K" });
     expect(response.status).toBe(503);

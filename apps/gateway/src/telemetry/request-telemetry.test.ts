@@ -1,11 +1,11 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION } from "@caravan/protocol";
 import { inMemoryTelemetry } from "@caravan/telemetry";
 import { InMemoryTransport } from "@caravan/transport";
 import { createApp } from "../app.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { enginelessWorkerState } from "../testing/engineless-worker.ts";
 import { GatewayTelemetry } from "./gateway-telemetry.ts";
 
 /**
@@ -14,31 +14,7 @@ import { GatewayTelemetry } from "./gateway-telemetry.ts";
  * refused before any job exists; the job path is covered end to end (test/e2e/telemetry.test.ts).
  */
 const transport = new InMemoryTransport();
-await transport.advertise({
-  v: WIRE_VERSION,
-  worker_id: "test",
-  num_parallel: 1,
-  busy: 0,
-  started_at: Date.now(),
-  draining: false,
-  loaded: [],
-  max_loaded_models: 3,
-  memory_budget_bytes: 1e9,
-  memory_used_bytes: 0,
-  engine: "none",
-  gpu: false,
-  models: [
-    {
-      name: "stories260k:latest",
-      model: "stories260k:latest",
-      modified_at: new Date().toISOString(),
-      size: 1,
-      digest: "0",
-      details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "292.80K", quantization_level: "F32" },
-      capabilities: ["completion", "embedding"],
-    },
-  ],
-});
+await transport.advertise(enginelessWorkerState());
 const lines: Array<Record<string, unknown>> = [];
 const log = pino(
   { level: "info" },
