@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
+import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../harness/ports.ts";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
@@ -83,6 +84,13 @@ describe("caravan cluster", () => {
       }
     };
     await expect.poll(() => pids.filter(alive), { timeout: 15_000, interval: 200 }).toEqual([]);
+    // The private redis-server cannot notice its parent's death (documented): stop it here.
+    const redisPort = Number(/Redis redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    const redis = new Redis(redisPort, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0 });
+    await redis.connect();
+    await redis.call("SHUTDOWN", "NOSAVE").catch(() => undefined); // the connection closes as it shuts down
+    redis.disconnect();
+    await expect.poll(() => portOpen(redisPort), { timeout: 5000 }).toBe(false);
   });
 
   it("refuses a bad option with a clear message and exit code 1", async () => {
