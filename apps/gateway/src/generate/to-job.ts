@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { canonicalModelName, WIRE_VERSION, type ChatMessage, type GenerateRequest, type JobMessage } from "@caravan/protocol";
-import { keepAliveMs } from "../job-fields.ts";
+import type { ChatMessage, GenerateRequest, JobMessage } from "@caravan/protocol";
+import { jobEnvelope } from "../job-fields.ts";
 
 /**
  * /api/generate → a job. With `raw`, the prompt goes to the model as written (a completion job);
@@ -10,17 +9,11 @@ import { keepAliveMs } from "../job-fields.ts";
  */
 export function generateRequestToJob(request: GenerateRequest): JobMessage {
   const base = {
-    v: WIRE_VERSION as typeof WIRE_VERSION,
-    type: "job" as const,
-    id: randomUUID(),
-    model: canonicalModelName(request.model),
-    options: request.options ?? {},
+    ...jobEnvelope(request),
     format: request.format,
     think: request.think,
     logprobs: request.logprobs,
     top_logprobs: request.top_logprobs,
-    keep_alive_ms: keepAliveMs(request.keep_alive),
-    accepted_at: Date.now(),
   };
   if (request.raw || request.suffix !== undefined) {
     return { ...base, kind: "completion", messages: [], prompt: request.prompt, suffix: request.suffix };

@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { canonicalModelName, WIRE_VERSION, type ChatMessage, type Format, type JobMessage, type ModelOptions, type Think, type ToolCall } from "@caravan/protocol";
+import type { ChatMessage, Format, JobMessage, ModelOptions, Think, ToolCall } from "@caravan/protocol";
+import { jobEnvelope } from "../job-fields.ts";
 import { invalidParam } from "./errors.ts";
 import type { ChatCompletionMessage, ChatCompletionRequest, CompletionRequest, ContentPart, EmbeddingRequest, ResponseFormat } from "./schemas.ts";
 
@@ -21,18 +21,10 @@ export function samplingOptions(request: SamplingFields, maxTokens: number | und
   return options;
 }
 
-const jobBase = (model: string): Pick<JobMessage, "v" | "type" | "id" | "model" | "accepted_at"> => ({
-  v: WIRE_VERSION,
-  type: "job",
-  id: randomUUID(),
-  model: canonicalModelName(model),
-  accepted_at: Date.now(),
-});
-
 export function chatCompletionToJob(request: ChatCompletionRequest): JobMessage {
   checkToolChoice(request);
   return {
-    ...jobBase(request.model),
+    ...jobEnvelope({ model: request.model }),
     kind: "chat",
     messages: chatMessages(request.messages, request.model),
     options: samplingOptions(request, request.max_completion_tokens ?? request.max_tokens),
@@ -49,7 +41,7 @@ export function completionToJob(request: CompletionRequest): JobMessage {
   const [prompt] = texts(request.prompt, "prompt");
   if (prompt === undefined) throw invalidParam("prompt", "prompt is required");
   return {
-    ...jobBase(request.model),
+    ...jobEnvelope({ model: request.model }),
     kind: "completion",
     messages: [],
     prompt,
@@ -64,7 +56,7 @@ export function embeddingToJob(request: EmbeddingRequest): JobMessage {
   const input = texts(request.input, "input", { many: true });
   if (input.length === 0) throw invalidParam("input", "input must not be empty");
   return {
-    ...jobBase(request.model),
+    ...jobEnvelope({ model: request.model }),
     kind: "embed",
     messages: [],
     options: {},

@@ -110,12 +110,15 @@ export const TopLogprobs = z
 /** keep_alive as a client writes it; parsed by parseKeepAlive. */
 export const KeepAliveField = z.union([z.number(), z.string()], { error: mustBeOneOf('a number of seconds or a duration such as "5m"') });
 
+/** `model` of every request: required, a non-empty string (`name` or `name:tag`). */
+export const ModelField = z
+  .string({ error: (issue) => (issue.input == null ? "model is required" : "model must be a string") })
+  .min(1, { error: "model is required" });
+
 export const ChatRequest = z.object(
   {
     /** `name` or `name:tag`; required */
-    model: z
-      .string({ error: (issue) => (issue.input == null ? "model is required" : "model must be a string") })
-      .min(1, { error: "model is required" }),
+    model: ModelField,
     /** the conversation so far; empty = load (or, with keep_alive 0, unload) the model */
     messages: nullAsAbsent(z.array(ChatMessage, { error: mustBe }).default([])),
     /** functions the model may call */

@@ -1,16 +1,12 @@
 import { z } from "zod";
-import { KeepAliveField } from "./chat.ts";
+import { KeepAliveField, ModelField } from "./chat.ts";
 import { mustBe, mustBeOneOf, nullAsAbsent } from "./fields.ts";
 import { ModelOptions } from "./options.ts";
-
-const model = z
-  .string({ error: (issue) => (issue.input == null ? "model is required" : "model must be a string") })
-  .min(1, { error: "model is required" });
 
 /** POST /api/embed. `input` absent or empty: load the model and answer with no embeddings. */
 export const EmbedRequest = z.object(
   {
-    model,
+    model: ModelField,
     input: nullAsAbsent(
       z
         .union([z.string().transform((text) => [text]), z.array(z.string())], { error: mustBeOneOf("a string or an array of strings") })
@@ -39,7 +35,7 @@ export type EmbedResponse = z.infer<typeof EmbedResponse>;
 /** POST /api/embeddings (legacy): one prompt, one vector, not normalized. */
 export const EmbeddingsRequest = z.object(
   {
-    model,
+    model: ModelField,
     prompt: nullAsAbsent(z.string({ error: mustBe }).default("")),
     options: nullAsAbsent(ModelOptions.optional()),
     keep_alive: nullAsAbsent(KeepAliveField.optional()),

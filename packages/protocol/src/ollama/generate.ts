@@ -1,14 +1,12 @@
 import { z } from "zod";
-import { DoneReason, Format, GenerationMetrics, KeepAliveField, Logprob, Think, TopLogprobs } from "./chat.ts";
+import { DoneReason, Format, GenerationMetrics, KeepAliveField, Logprob, ModelField, Think, TopLogprobs } from "./chat.ts";
 import { mustBe, nullAsAbsent } from "./fields.ts";
 import { ModelOptions } from "./options.ts";
 
 /** POST /api/generate: a completion of one prompt (templated as a user turn unless `raw`). */
 export const GenerateRequest = z.object(
   {
-    model: z
-      .string({ error: (issue) => (issue.input == null ? "model is required" : "model must be a string") })
-      .min(1, { error: "model is required" }),
+    model: ModelField,
     /** empty or absent: load the model (or, with keep_alive 0, unload it) */
     prompt: nullAsAbsent(z.string({ error: mustBe }).default("")),
     /** text after the insertion point (fill-in-the-middle); needs a model with the insert capability */
