@@ -85,6 +85,19 @@ function contract(name: string, makePair: () => Promise<Pair>) {
       expect(events.at(-1)).toMatchObject({ type: "done", done_reason: "stop", worker_id: "w1" });
     });
 
+    it("keeps the events of jobs running side by side apart (over Redis they share the gateway's channel)", async () => {
+      const jobs = [job(), job(), job(), job()];
+      const sinks = jobs.map(() => collect());
+      const submissions = await Promise.all(jobs.map((j, i) => pair.gateway.submit(j, sinks[i]!.onEvent)));
+      const all = await Promise.all(sinks.map((s) => s.ended));
+      await Promise.all(submissions.map((s) => s.release()));
+      all.forEach((events, i) => {
+        expect(events.every((e) => e.id === jobs[i]!.id)).toBe(true);
+        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, n) => n));
+        expect(events.at(-1)).toMatchObject({ type: "done" });
+      });
+    });
+
     it("aborts a running job on cancel", async () => {
       const message = { ...job(), messages: [{ role: "user" as const, content: "hang" }] };
       const sink = collect();

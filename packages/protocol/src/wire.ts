@@ -61,6 +61,12 @@ export const JobMessage = z.object({
   accepted_at: z.number(),
   /** the gateway's span that waits for this job; the worker's spans are its children */
   trace: TraceContext.optional(),
+  /**
+   * the pub/sub channel for the job's events, shared by the submitting gateway's jobs (events
+   * carry the job id), so that a worker can send several jobs' events in one message; absent =
+   * the job's own channel. Set by the transport, not by the gateway's request handling.
+   */
+  reply_to: z.string().optional(),
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 

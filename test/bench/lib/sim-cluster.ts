@@ -51,8 +51,11 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
     ...options.env,
   };
   const children: ChildProcess[] = [];
+  // BENCH_PROFILE_DIR=DIR: every caravan process writes a V8 CPU profile there when it stops
+  // (node refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line).
+  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const start = (entry: string, extra: Record<string, string>) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [...profile, "--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
     child.once("exit", (code, signal) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { CommandProgress, CommandReply, JobEvent, WIRE_VERSION, WorkerState, type CancelMessage, type JobMessage, type WorkerCommand } from "@caravan/protocol";
@@ -14,8 +15,10 @@ const WORKERS_CACHE_MS = 1000;
 const COMMAND_TIMEOUT_MS = 5000;
 
 /**
- * The gateway's side over Redis: jobs go onto a BullMQ queue per model; each job's events, and
- * each command's reply, come back on their own pub/sub channel, subscribed before sending.
+ * The gateway's side over Redis: jobs go onto a BullMQ queue per model. The events of all this
+ * gateway's jobs come back on one pub/sub channel of its own (a message holds one event or an
+ * array of them, each naming its job), subscribed once before the first job is sent; each
+ * command's reply comes back on its own channel, subscribed before sending.
  */
 export class RedisGatewayTransport implements GatewayTransport {
   private readonly names: RedisNames;
@@ -23,7 +26,11 @@ export class RedisGatewayTransport implements GatewayTransport {
   private readonly subscriber: Redis;
   private readonly ledger: RedisLedger;
   private readonly queues = new Map<string, Queue>();
-  private readonly listeners = new Map<string, { onMessage: (message: unknown) => void; onLost: () => void }>();
+  private readonly listeners = new Map<string, Listener>();
+  /** this gateway's reply channel, and the jobs listening on it by job id */
+  private readonly replies: string;
+  private readonly jobs = new Map<string, Listener>();
+  private repliesSubscribed: Promise<unknown> | undefined;
   private workersCache: { at: number; states: Promise<WorkerState[]> } | undefined;
   private closing: Promise<void> | undefined;
 
@@ -31,6 +38,7 @@ export class RedisGatewayTransport implements GatewayTransport {
     this.names = redisNames(options.prefix ?? "caravan");
     this.redis = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
     this.subscriber = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
+    this.replies = this.names.replies(randomUUID());
     this.ledger = new RedisLedger(this.redis, this.names);
     this.subscriber.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
     // ioredis reconnects by itself (and subscribes again); meanwhile requests fail fast (see
@@ -49,10 +57,12 @@ export class RedisGatewayTransport implements GatewayTransport {
   /** Every listener may have missed events: jobs end with an `unavailable` error, commands fail. */
   private connectionLost(): void {
     if (this.closing) return;
-    for (const [channel, listener] of this.listeners) {
-      // stays registered (its owner's release() unsubscribes), but hears nothing more
-      this.listeners.set(channel, { onMessage: () => undefined, onLost: () => undefined });
-      listener.onLost();
+    for (const listeners of [this.listeners, this.jobs]) {
+      for (const [key, listener] of listeners) {
+        // stays registered (its owner's release() removes it), but hears nothing more
+        listeners.set(key, DEAF);
+        listener.onLost();
+      }
     }
   }
 
@@ -72,18 +82,23 @@ export class RedisGatewayTransport implements GatewayTransport {
 
   async submit(job: JobMessage, onEvent: (event: JobEvent) => void, options: SubmitOptions = {}): Promise<Submission> {
     this.ready();
-    const channel = this.names.events(job.id);
-    const release = await this.listen(
-      channel,
-      (message) => {
+    // ioredis subscribes the channel again by itself after a reconnection.
+    this.repliesSubscribed ??= this.subscriber.subscribe(this.replies).catch((error: unknown) => {
+      this.repliesSubscribed = undefined;
+      throw error;
+    });
+    await this.repliesSubscribed;
+    this.jobs.set(job.id, {
+      onMessage: (message) => {
         const parsed = JobEvent.safeParse(message);
         // A message we cannot read (e.g. another wire version) ends the request loudly.
         onEvent(parsed.success ? parsed.data : { v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "internal", message: "unreadable message from worker (wire version mismatch?)" });
       },
-      () => onEvent({ v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "unavailable", message: "lost the connection to Redis while the request ran; try again" }),
-    );
+      onLost: () => onEvent({ v: WIRE_VERSION, type: "error", id: job.id, seq: -1, code: "unavailable", message: "lost the connection to Redis while the request ran; try again" }),
+    });
+    const release = async () => void this.jobs.delete(job.id);
     try {
-      await this.queue(job.model).add("chat", job, {
+      await this.queue(job.model).add("chat", { ...job, reply_to: this.replies }, {
         jobId: job.id,
         removeOnComplete: true,
         removeOnFail: true,
@@ -174,6 +189,7 @@ export class RedisGatewayTransport implements GatewayTransport {
   }
 
   private dispatch(channel: string, raw: string): void {
+    if (channel === this.replies) return this.dispatchJobEvents(raw);
     const listener = this.listeners.get(channel)?.onMessage;
     if (!listener) return;
     let message: unknown;
@@ -183,6 +199,20 @@ export class RedisGatewayTransport implements GatewayTransport {
       message = undefined;
     }
     listener(message);
+  }
+
+  /** One job event, or an array of them (a worker's EventOutbox batch), each to its job. */
+  private dispatchJobEvents(raw: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return; // no job to tell: caravan's workers send nothing but JSON here
+    }
+    for (const event of Array.isArray(message) ? message : [message]) {
+      const id = (event as { id?: unknown } | null)?.id;
+      if (typeof id === "string") this.jobs.get(id)?.onMessage(event);
+    }
   }
 
   private async cancel(job: JobMessage, reason: string): Promise<void> {
@@ -224,3 +254,10 @@ export class RedisGatewayTransport implements GatewayTransport {
     return queue;
   }
 }
+
+interface Listener {
+  onMessage: (message: unknown) => void;
+  onLost: () => void;
+}
+
+const DEAF: Listener = { onMessage: () => undefined, onLost: () => undefined };

@@ -7,8 +7,10 @@ export interface RedisNames {
   bullPrefix: string;
   /** the BullMQ queue that holds a model's jobs (BullMQ forbids ":" in queue names) */
   queue(model: string): string;
-  /** pub/sub channel a job's events travel on */
+  /** pub/sub channel a job's events travel on when the job names no `reply_to` (older gateways) */
   events(jobId: string): string;
+  /** pub/sub channel one gateway's jobs' events travel on (the jobs' `reply_to`) */
+  replies(gatewayId: string): string;
   /** pub/sub channel for cancel messages, heard by every worker */
   cancel: string;
   /** marker that a job was cancelled, for a worker that picks it up after the cancel was sent */
@@ -33,6 +35,7 @@ export function redisNames(prefix: string): RedisNames {
     bullPrefix: `${prefix}:bull`,
     queue: (model) => `chat-${model.replaceAll(":", "@")}`,
     events: (jobId) => `${prefix}:events:${jobId}`,
+    replies: (gatewayId) => `${prefix}:replies:${gatewayId}`,
     cancel: `${prefix}:cancel`,
     cancelled: (jobId) => `${prefix}:cancelled:${jobId}`,
     worker: (workerId) => `${prefix}:worker:${workerId}`,

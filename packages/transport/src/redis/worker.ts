@@ -2,6 +2,7 @@ import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandProgress, type CommandReply, type WorkerState } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
+import { EventOutbox } from "./event-outbox.ts";
 import { createSequencer } from "../sequencer.ts";
 import type { CommandContext, CommandHandler, JobHandler, WorkerTransport } from "../types.ts";
 import { redisNames, WORKER_STATE_TTL_MS, type RedisNames } from "./keys.ts";
@@ -13,7 +14,9 @@ const EVENT_PUBLISH_TIMEOUT_MS = 2000;
 /**
  * The worker's side over Redis: one BullMQ Worker per model it has loaded (so jobs wait in Redis
  * for a warm copy rather than on a worker that would have to load), events published on the
- * job's channel, cancels heard on a broadcast channel, commands on the worker's own channel.
+ * channel the job names (its gateway's, shared by that gateway's jobs, so that an EventOutbox can
+ * send several jobs' events in one message), cancels heard on a broadcast channel, commands on the
+ * worker's own channel.
  *
  * `maxStalledCount: 0`: BullMQ never re-runs a job whose worker died mid-way. The gateway
  * decides instead, because only it knows whether the client has already seen tokens (then the
@@ -27,6 +30,7 @@ export class RedisWorkerTransport implements WorkerTransport {
   private readonly retiring = new Set<Promise<unknown>>();
   private readonly running = new Map<string, AbortController>();
   private readonly workerId: string;
+  private readonly outbox = new EventOutbox((channel, message) => this.publishEvent(channel, message));
   private commandHandler: CommandHandler | undefined;
   private subscribed: Promise<unknown> | undefined;
   private closing: Promise<void> | undefined;
@@ -109,10 +113,11 @@ export class RedisWorkerTransport implements WorkerTransport {
     const jobId = bullJob.id ?? "unknown";
     const stamp = createSequencer(jobId);
     const controller = new AbortController();
+    const channel = replyChannel(bullJob.data) ?? this.names.events(jobId);
     const publish = async (event: ReturnType<typeof stamp>) => {
-      const listeners = await this.publishEvent(this.names.events(jobId), JSON.stringify(event));
-      // The gateway listens on the job's channel from before it enqueues until the job ends, so
-      // nobody listening means that gateway is gone (crashed, killed): stop generating for no one.
+      const listeners = await this.outbox.send(channel, JSON.stringify(event));
+      // The gateway listens on its channel from before it enqueues until it stops, so nobody
+      // listening means that gateway is gone (crashed, killed): stop generating for no one.
       if (listeners === 0 && event.type !== "done" && event.type !== "error" && !controller.signal.aborted) {
         controller.abort(new Error("nobody is listening: the gateway that submitted the job is gone"));
       }
@@ -134,7 +139,7 @@ export class RedisWorkerTransport implements WorkerTransport {
   }
 
   /**
-   * Publishes a job event; 0 (nobody heard it) when Redis is away, at once or within
+   * Publishes job events; 0 (nobody heard them) when Redis is away, at once or within
    * EVENT_PUBLISH_TIMEOUT_MS: the gateway has already ended that request, and a publish queued for
    * a reconnection must not hold the job (and its slot) until Redis returns.
    */
@@ -191,4 +196,10 @@ export class RedisWorkerTransport implements WorkerTransport {
     const reply: CommandReply = { ...body, v: WIRE_VERSION, type: "reply", id: command.id, worker_id: this.workerId };
     await this.redis.publish(channel, JSON.stringify(reply)).catch(() => undefined);
   }
+}
+
+/** The channel a job's events go to (`reply_to`), read even from a job that fails validation. */
+function replyChannel(data: unknown): string | undefined {
+  const replyTo = (data as { reply_to?: unknown } | null)?.reply_to;
+  return typeof replyTo === "string" && replyTo !== "" ? replyTo : undefined;
 }
