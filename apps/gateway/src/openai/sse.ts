@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import { stream } from "hono/streaming";
 import type { ChunkMessage, DoneMessage } from "@caravan/protocol";
 import { HttpError } from "../errors.ts";
+import { streamText } from "../respond/node-stream.ts";
 import type { StartedJob } from "../respond/started-job.ts";
 import { openAiErrorBody } from "./errors.ts";
 
@@ -19,24 +19,22 @@ export const SSE_DONE = sseEvent("[DONE]");
 export function streamSse(c: Context, job: StartedJob, frames: (event: ChunkMessage | DoneMessage) => object[]) {
   c.header("Content-Type", "text/event-stream");
   c.header("Cache-Control", "no-cache");
-  return stream(c, async (out) => {
-    out.onAbort(job.cancel);
-    try {
-      for await (const event of job.events) {
-        if (out.aborted) return;
-        if (event.type === "error") {
-          await out.write(sseEvent(openAiErrorBody(new HttpError(500, "engine_error", event.message))));
-          return;
-        }
-        for (const frame of frames(event)) await out.write(sseEvent(frame));
-        if (event.type === "done") {
-          await out.write(SSE_DONE);
-          return;
-        }
+  return streamText(c, job, async (out) => {
+    for await (const event of job.events) {
+      if (out.closed) return;
+      if (event.type === "error") {
+        await out.write(sseEvent(openAiErrorBody(new HttpError(500, "engine_error", event.message))));
+        return;
       }
-      if (!out.aborted) await out.write(sseEvent(openAiErrorBody(new HttpError(500, "internal", "the job ended without an answer"))));
-    } finally {
-      job.finish();
+      for (const frame of frames(event)) {
+        const drained = out.write(sseEvent(frame));
+        if (drained) await drained;
+      }
+      if (event.type === "done") {
+        await out.write(SSE_DONE);
+        return;
+      }
     }
+    if (!out.closed) await out.write(sseEvent(openAiErrorBody(new HttpError(500, "internal", "the job ended without an answer"))));
   });
 }

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import { stream } from "hono/streaming";
 import type { ChunkMessage, DoneMessage } from "@caravan/protocol";
+import { streamText } from "./node-stream.ts";
 import type { StartedJob } from "./started-job.ts";
 
 /**
@@ -9,15 +9,11 @@ import type { StartedJob } from "./started-job.ts";
  */
 export function streamNdjson(c: Context, job: StartedJob, line: (event: ChunkMessage | DoneMessage) => object) {
   c.header("Content-Type", "application/x-ndjson");
-  return stream(c, async (out) => {
-    out.onAbort(job.cancel);
-    try {
-      for await (const event of job.events) {
-        if (out.aborted) break;
-        await out.write(`${JSON.stringify(event.type === "error" ? { error: event.message } : line(event))}\n`);
-      }
-    } finally {
-      job.finish();
+  return streamText(c, job, async (out) => {
+    for await (const event of job.events) {
+      if (out.closed) break;
+      const drained = out.write(`${JSON.stringify(event.type === "error" ? { error: event.message } : line(event))}\n`);
+      if (drained) await drained;
     }
   });
 }
