@@ -11,6 +11,12 @@ import { percentile, round } from "../lib/stats.ts";
 import { lineChart } from "../lib/svg.ts";
 import { SIM_MODEL, startSimCluster, warm } from "../lib/sim-cluster.ts";
 
+/** CPU seconds of this process: the load generator, which shares the machine with what it measures. */
+const clientCpuSeconds = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+
 export interface CapacityParams {
   workers: number;
   /** sequences per worker */
@@ -48,7 +54,7 @@ export async function runCapacity(params: CapacityParams, options: { command: st
       generate(cluster.url, { model: SIM_MODEL, prompt: "hi", stream: false, options: { num_predict: params.tokensPerSecond } }, false),
     );
     const stream = () => generate(cluster.url, { model: SIM_MODEL, prompt: "Tell me a story", options: { num_predict: params.tokens } }, true);
-    const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis.child.pid!) ?? 0, t: performance.now() });
+    const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis.child.pid!) ?? 0, client: clientCpuSeconds(), t: performance.now() });
     for (const concurrency of params.levels) {
       const before = cpu();
       const loop = await closedLoop(concurrency, params.rampMs, params.durationMs, stream);
@@ -69,6 +75,7 @@ export async function runCapacity(params: CapacityParams, options: { command: st
         gateway_cpu_pct: round(((after.gw - before.gw) / secs) * 100),
         workers_cpu_pct: round(((after.wk - before.wk) / secs) * 100),
         redis_cpu_pct: round(((after.redis - before.redis) / secs) * 100),
+        client_cpu_pct: round(((after.client - before.client) / secs) * 100),
         gateway_rss_mib: rssMiB(cluster.gatewayPid),
       });
       console.error(`[capacity] ${JSON.stringify(levels.at(-1))}`);
@@ -107,9 +114,9 @@ export async function runCapacity(params: CapacityParams, options: { command: st
       results: { levels, short },
       notes,
       table: {
-        headers: ["streams", "tokens/s", "ideal", "added p50 (ms)", "added p99 (ms)", "TTFT p50 (ms)", "errors", "gateway CPU %", "workers CPU %", "Redis CPU %", "gateway RSS (MiB)"],
-        numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-        rows: levels.map((l) => [l.concurrency, l.tokens_per_s, l.ideal_tokens_per_s, l.added_ms_p50, l.added_ms_p99, l.ttft_ms_p50, l.errors, l.gateway_cpu_pct, l.workers_cpu_pct, l.redis_cpu_pct, l.gateway_rss_mib ?? "?"]),
+        headers: ["streams", "tokens/s", "ideal", "added p50 (ms)", "added p99 (ms)", "TTFT p50 (ms)", "errors", "gateway CPU %", "workers CPU %", "Redis CPU %", "client CPU %", "gateway RSS (MiB)"],
+        numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        rows: levels.map((l) => [l.concurrency, l.tokens_per_s, l.ideal_tokens_per_s, l.added_ms_p50, l.added_ms_p99, l.ttft_ms_p50, l.errors, l.gateway_cpu_pct, l.workers_cpu_pct, l.redis_cpu_pct, l.client_cpu_pct, l.gateway_rss_mib ?? "?"]),
       },
       charts: {
         "latency.svg": lineChart({
