@@ -5,8 +5,6 @@ import { HttpError } from "../errors.ts";
 import type { GatewayTelemetry } from "../telemetry/gateway-telemetry.ts";
 import type { LimitStore, Quota, Verdict } from "./limit-store.ts";
 
-/** Fair share's key for requests without an API key (auth off): one key, so arrival order. */
-const ANONYMOUS = "anonymous";
 
 const EXPLAIN: Record<Exclude<Verdict, { ok: true }>["limit"], (q: Quota) => string> = {
   concurrency: (q) => `at its limit of ${q.maxConcurrent} concurrent requests (CARAVAN_KEY_MAX_CONCURRENT)`,
@@ -16,8 +14,8 @@ const EXPLAIN: Record<Exclude<Verdict, { ok: true }>["limit"], (q: Quota) => str
 
 /** One request's hold on its key: the slot it took, and its place in fair share. */
 export interface KeyTicket {
-  /** the job's queue priority (its fair-share tag) */
-  readonly priority: number;
+  /** the job's queue priority (its fair-share tag); none without API keys: arrival order */
+  readonly priority: number | undefined;
   /** the job left the queue (a worker `started` it, or it was given up); once */
   queueLeft(started: boolean): void;
   /** the request ended (with this last event): frees the slot and charges its tokens; once */
@@ -27,7 +25,8 @@ export interface KeyTicket {
 /**
  * Per-key limits and fair share around a job's life: 429 (with Retry-After) before anything is
  * queued when the key is at a limit; a fair-share priority for the queue; the tokens charged, and
- * the usage counted, when it ends. Without a key (auth off) only fair share applies.
+ * the usage counted, when it ends. Without a key (auth off) none of it applies: with one caller,
+ * fair share is arrival order, and the queue keeps that without a Redis round trip per request.
  */
 export class KeyGate {
   constructor(
@@ -46,22 +45,21 @@ export class KeyGate {
   }
 
   async enter(model: string, caller: ApiKeyRecord | undefined, jobId: string): Promise<KeyTicket> {
-    const keyId = caller?.id ?? ANONYMOUS;
-    if (caller) {
-      const quota = this.quotaOf(caller);
-      const verdict = await this.store.acquire(keyId, quota, jobId);
-      if (!verdict.ok) {
-        throw new HttpError(429, "rate_limited", `API key '${keyId}' is ${EXPLAIN[verdict.limit](quota)}; retry in ${verdict.retryAfterS}s`, {
-          "Retry-After": String(verdict.retryAfterS),
-        });
-      }
-      this.telemetry.keyRequests.add(1, { "caravan.key.id": keyId });
+    if (!caller) return NO_TICKET;
+    const keyId = caller.id;
+    const quota = this.quotaOf(caller);
+    const verdict = await this.store.acquire(keyId, quota, jobId);
+    if (!verdict.ok) {
+      throw new HttpError(429, "rate_limited", `API key '${keyId}' is ${EXPLAIN[verdict.limit](quota)}; retry in ${verdict.retryAfterS}s`, {
+        "Retry-After": String(verdict.retryAfterS),
+      });
     }
+    this.telemetry.keyRequests.add(1, { "caravan.key.id": keyId });
     let priority: number;
     try {
       priority = await this.store.fairEnter(model, keyId);
     } catch (error) {
-      if (caller) await this.store.release(keyId, jobId).catch(() => undefined);
+      await this.store.release(keyId, jobId).catch(() => undefined);
       throw error;
     }
     let left = false;
@@ -81,7 +79,6 @@ export class KeyGate {
           left = true;
           this.store.fairLeave(model, priority, false).catch(warn);
         }
-        if (!caller) return;
         this.store.release(keyId, jobId).catch(warn);
         if (last?.type !== "done") return;
         const input = last.metrics.prompt_eval_count;
@@ -93,3 +90,5 @@ export class KeyGate {
     };
   }
 }
+
+const NO_TICKET: KeyTicket = { priority: undefined, queueLeft: () => undefined, end: () => undefined };
