@@ -159,10 +159,11 @@ export class SimulatedEngine implements Engine {
     let text = "";
     let count = 0;
     const metrics = () => ({ load_duration: loadNs, prompt_eval_count: promptTokens, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
+    const ticks = this.ticker(signal, callerSignal);
     try {
       while (count < numPredict) {
         // token i is due at start + (i+1) × interval: a late timer does not push the rest back
-        await this.sleep(decodeStarted + (count + 1) * interval - performance.now(), signal, callerSignal);
+        await ticks.wait(decodeStarted + (count + 1) * interval - performance.now());
         const piece = this.config.stampTokens ? `${(performance.timeOrigin + performance.now()).toFixed(3)} ` : `${count === 0 ? "" : " "}${WORDS[(seed + count) % WORDS.length]}`;
         count++;
         text += piece;
@@ -171,6 +172,8 @@ export class SimulatedEngine implements Engine {
     } catch (error) {
       if (error instanceof GenerationAbortedError) throw new GenerationAbortedError(error.cause, { text, metrics: metrics() });
       throw error;
+    } finally {
+      ticks.dispose();
     }
     return { doneReason: "length", text, metrics: metrics() };
   }
@@ -249,6 +252,31 @@ export class SimulatedEngine implements Engine {
   /** Waits `ms` (≤ 0: a macrotask turn is skipped only when needed); rejects on abort. */
   private sleep(ms: number, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<void> {
     return this.abortable(new Promise<void>((resolve) => (ms <= 0 ? resolve() : setTimeout(resolve, ms))), signal, callerSignal);
+  }
+
+  /**
+   * Waits between tokens with one abort listener for the whole decode: the simulation has to cost
+   * next to nothing, and an AbortSignal listener added and removed per token was a visible share
+   * of a simulated worker's CPU at hundreds of streams.
+   */
+  private ticker(signal: AbortSignal, callerSignal: AbortSignal) {
+    let interrupt: ((error: unknown) => void) | undefined;
+    const aborted = () => (callerSignal.aborted ? new GenerationAbortedError(callerSignal.reason) : new EngineClosedError());
+    const onAbort = () => interrupt?.(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    return {
+      wait: (ms: number) =>
+        new Promise<void>((resolve, reject) => {
+          if (signal.aborted) return reject(aborted());
+          if (ms <= 0) return resolve();
+          const timer = setTimeout(resolve, ms);
+          interrupt = (error) => {
+            clearTimeout(timer);
+            reject(error);
+          };
+        }),
+      dispose: () => signal.removeEventListener("abort", onAbort),
+    };
   }
 
   /** `promise`, or the documented error as soon as `signal` aborts (the caller's abort or close()). */
