@@ -128,8 +128,13 @@ export class RedisWorkerTransport implements WorkerTransport {
     }
     this.running.set(jobId, controller);
     try {
-      const cancelled = await this.redis.get(this.names.cancelled(jobId));
-      if (cancelled !== null) controller.abort(new Error(cancelled));
+      // A cancel sent before this worker took the job left a marker. It is checked alongside the
+      // start rather than before it (one round trip less before the first token): a job cancelled
+      // that early aborts within the round trip, and the gateway has already ended its request.
+      this.redis.get(this.names.cancelled(jobId)).then(
+        (cancelled) => cancelled !== null && controller.abort(new Error(cancelled)),
+        () => undefined, // Redis away: the connection's close aborts running jobs anyway
+      );
       await handler(parsed.data, { signal: controller.signal, emit: (body) => publish(stamp(body)) });
     } catch (error) {
       await publish(stamp({ type: "error", code: "internal", message: error instanceof Error ? error.message : String(error) }));
