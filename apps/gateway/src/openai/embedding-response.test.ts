@@ -1,20 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION, type DoneMessage } from "@caravan/protocol";
+import { doneEvent } from "../testing/events.ts";
 import { base64Floats, embeddingList } from "./embedding-response.ts";
 
-const done: DoneMessage = {
-  v: WIRE_VERSION,
-  type: "done",
-  id: "j",
-  seq: 1,
-  done_reason: "stop",
-  metrics: { load_duration: 0, prompt_eval_count: 6, prompt_eval_duration: 1, eval_count: 0, eval_duration: 0 },
-  worker_id: "w",
-  embeddings: [
-    [0.6, 0.8],
-    [1, 0],
-  ],
-};
+const done = doneEvent(
+  {
+    embeddings: [
+      [0.6, 0.8],
+      [1, 0],
+    ],
+  },
+  { prompt_eval_count: 6, eval_count: 0, eval_duration: 0 },
+);
 
 describe("embeddings", () => {
   it("lists one embedding per input, in order, with the prompt tokens as usage", () => {

@@ -1,21 +1,14 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION, type ChunkMessage, type DoneMessage } from "@caravan/protocol";
+import type { ChunkMessage, DoneMessage } from "@caravan/protocol";
 import type { StartedJob } from "../respond/started-job.ts";
+import { chunkEvent, doneEvent } from "../testing/events.ts";
 import { SSE_DONE, sseEvent, streamSse } from "./sse.ts";
 
 type Event = ChunkMessage | DoneMessage | { type: "error"; message: string };
 
-const chunk = (content: string): ChunkMessage => ({ v: WIRE_VERSION, type: "chunk", id: "j", seq: 0, content });
-const done: DoneMessage = {
-  v: WIRE_VERSION,
-  type: "done",
-  id: "j",
-  seq: 2,
-  done_reason: "stop",
-  metrics: { load_duration: 0, prompt_eval_count: 1, prompt_eval_duration: 1, eval_count: 1, eval_duration: 1 },
-  worker_id: "w",
-};
+const chunk = (content: string) => chunkEvent(content);
+const done = doneEvent({ seq: 2 });
 
 /** A started job that replays `events` (the framing under test does not care where they come from). */
 function replay(events: Event[]): StartedJob & { finished: boolean } {

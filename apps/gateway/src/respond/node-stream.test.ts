@@ -5,24 +5,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { getRequestListener } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { WIRE_VERSION, type ChunkMessage, type DoneMessage } from "@caravan/protocol";
+import type { ChunkMessage, DoneMessage } from "@caravan/protocol";
 import { corsGuard } from "../guard/cors.ts";
 import { streamSse } from "../openai/sse.ts";
+import { chunkEvent, doneEvent } from "../testing/events.ts";
 import { streamNdjson } from "./ndjson.ts";
 import type { StartedJob } from "./started-job.ts";
 
 type Event = ChunkMessage | DoneMessage | { type: "error"; message: string };
 
-const chunk = (content: string): ChunkMessage => ({ v: WIRE_VERSION, type: "chunk", id: "j", seq: 0, content });
-const done: DoneMessage = {
-  v: WIRE_VERSION,
-  type: "done",
-  id: "j",
-  seq: 1,
-  done_reason: "stop",
-  metrics: { load_duration: 0, prompt_eval_count: 1, prompt_eval_duration: 1, eval_count: 1, eval_duration: 1 },
-  worker_id: "w",
-};
+const chunk = (content: string) => chunkEvent(content);
+const done = doneEvent();
 
 interface FakeJob extends StartedJob {
   cancels: number;
