@@ -4,16 +4,18 @@ import { isTerminalEvent, type JobEvent } from "@caravan/protocol";
 const GAP_TIMEOUT_MS = 2000;
 
 /**
- * A job's events as an async iterator, in sequence order. Transports deliver in order, but the
+ * A job's events in sequence order, handed to one sink. Transports deliver in order, but the
  * gateway does not rely on it: out-of-order events wait for the missing ones, and a gap that
- * does not close turns into an error instead of a silently corrupted answer. The iterator ends
- * after the first terminal event (done or error).
+ * does not close turns into an error instead of a silently corrupted answer. Nothing follows
+ * the first terminal event (done or error). Events that come before the sink is attached are
+ * kept for it; after that each is handed over synchronously, as it arrives (a token costs no
+ * promise here: this runs for every token of every stream).
  */
-export class JobEvents implements AsyncIterable<JobEvent> {
+export class JobEvents {
   private nextSeq = 0;
   private readonly early = new Map<number, JobEvent>();
   private readonly ready: JobEvent[] = [];
-  private waiter: (() => void) | undefined;
+  private sink: ((event: JobEvent) => void) | undefined;
   private finished = false;
   private gapTimer: NodeJS.Timeout | undefined;
 
@@ -42,16 +44,10 @@ export class JobEvents implements AsyncIterable<JobEvent> {
     if (!this.finished) this.enqueue(event);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<JobEvent> {
-    while (true) {
-      const event = this.ready.shift();
-      if (event) {
-        yield event;
-        if (isTerminalEvent(event)) return;
-        continue;
-      }
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
+  /** Hands `sink` the events kept so far, then every later one as it arrives. */
+  deliverTo(sink: (event: JobEvent) => void): void {
+    this.sink = sink;
+    for (const event of this.ready.splice(0)) sink(event);
   }
 
   private enqueue(event: JobEvent): void {
@@ -63,9 +59,7 @@ export class JobEvents implements AsyncIterable<JobEvent> {
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
     }
-    this.ready.push(event);
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+    if (this.sink) this.sink(event);
+    else this.ready.push(event);
   }
 }

@@ -101,34 +101,38 @@ export class JobRun implements AsyncIterable<JobEvent> {
     this.submittedAt = performance.now();
     const trace = this.queueSpan ? injectTraceContext(this.queueSpan) : this.job.trace;
     this.submission = await this.deps.transport.submit({ ...this.job, id: jobId, trace }, events.push, { priority: this.deps.priority });
-    void this.pump(events, this.submission);
+    const submission = this.submission;
+    events.deliverTo((event) => this.onEvent(event, submission));
   }
 
-  private async pump(events: JobEvents, submission: Submission): Promise<void> {
-    for await (const event of events) {
-      if (this.finished) break;
-      if (event.type === "started") {
-        this.workerId = event.worker_id;
-        this.leaveQueue();
-        continue;
-      }
-      if (event.type === "chunk") {
-        this.streamed = true;
-        this.out.push(event);
-        continue;
-      }
-      await submission.release();
-      if (event.type === "error" && event.code === "worker_lost" && !this.streamed && this.attempt < MAX_RESUBMITS) {
-        this.attempt++;
-        this.deps.log.warn({ job: this.job.id, worker: this.workerId, attempt: this.attempt }, "worker lost before any text: submitting the job again");
-        // The ledger counts it as waiting again; a resubmission is never refused for space.
-        await this.deps.transport.admit(this.job.model, this.job.id, { perModel: Infinity, total: Infinity, staleAfterMs: this.deps.queueTimeoutMs * 2 });
-        await this.submit(`${this.job.id}.${this.attempt}`);
-        return;
-      }
-      this.end(event.type === "done" ? await this.withPlacedLoad(event) : event);
+  /** One event of the current attempt, in order; nothing comes after its done or error. */
+  private onEvent(event: JobEvent, submission: Submission): void {
+    if (this.finished) return;
+    if (event.type === "started") {
+      this.workerId = event.worker_id;
+      this.leaveQueue();
       return;
     }
+    if (event.type === "chunk") {
+      this.streamed = true;
+      this.out.push(event);
+      return;
+    }
+    void this.settle(event, submission);
+  }
+
+  /** The attempt ended: submit the job again (its worker died before any text), or end the run. */
+  private async settle(event: DoneMessage | ErrorMessage, submission: Submission): Promise<void> {
+    await submission.release();
+    if (event.type === "error" && event.code === "worker_lost" && !this.streamed && this.attempt < MAX_RESUBMITS) {
+      this.attempt++;
+      this.deps.log.warn({ job: this.job.id, worker: this.workerId, attempt: this.attempt }, "worker lost before any text: submitting the job again");
+      // The ledger counts it as waiting again; a resubmission is never refused for space.
+      await this.deps.transport.admit(this.job.model, this.job.id, { perModel: Infinity, total: Infinity, staleAfterMs: this.deps.queueTimeoutMs * 2 });
+      await this.submit(`${this.job.id}.${this.attempt}`);
+      return;
+    }
+    this.end(event.type === "done" ? await this.withPlacedLoad(event) : event);
   }
 
   private async withPlacedLoad(event: DoneMessage): Promise<DoneMessage> {
