@@ -24,7 +24,7 @@ const wallNow = () => performance.timeOrigin + performance.now();
  * streams, so the client disturbs the figures less). With `stamped`, every token's text is its
  * generation time at the worker (CARAVAN_SIM_STAMP=1) and each gets a latency sample.
  */
-export function generate(url: string, body: Record<string, unknown>, stamped: boolean): Promise<StreamResult> {
+export function generate(url: string, body: Record<string, unknown>, stamped: boolean, retried = false): Promise<StreamResult> {
   const payload = JSON.stringify(body);
   const started = performance.now();
   return new Promise((resolve) => {
@@ -83,7 +83,12 @@ export function generate(url: string, body: Record<string, unknown>, stamped: bo
       });
       res.on("error", (error) => resolve({ ...result, ok: false, error: String(error) }));
     });
-    req.on("error", (error) => resolve({ ...result, ok: false, error: String(error) }));
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed for idleness just as this request went out on it
+      // (Node's documented race): the request never reached the server, so send it again.
+      if (req.reusedSocket && error.code === "ECONNRESET" && !retried) return resolve(generate(url, body, stamped, true));
+      resolve({ ...result, ok: false, error: String(error) });
+    });
     req.end(payload);
   });
 }
