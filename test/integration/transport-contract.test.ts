@@ -61,7 +61,9 @@ function contract(name: string, makePair: () => Promise<Pair>) {
         await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
         return;
       }
-      for (let i = 0; i < 50; i++) await ctx.emit({ type: "chunk", content: `t${i} ` });
+      // "burst": emits without waiting for each one (as the job runner sends `started`)
+      if (text === "burst") for (let i = 0; i < 50; i++) void ctx.emit({ type: "chunk", content: `t${i} ` });
+      else for (let i = 0; i < 50; i++) await ctx.emit({ type: "chunk", content: `t${i} ` });
       await ctx.emit({ type: "done", done_reason: "stop", metrics: { load_duration: 0, prompt_eval_count: 1, prompt_eval_duration: 1, eval_count: 50, eval_duration: 1 }, worker_id: "w1" });
     };
 
@@ -83,6 +85,15 @@ function contract(name: string, makePair: () => Promise<Pair>) {
       expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i));
       expect(events.slice(0, 50).map((e) => (e.type === "chunk" ? e.content : "")).join("")).toBe(Array.from({ length: 50 }, (_, i) => `t${i} `).join(""));
       expect(events.at(-1)).toMatchObject({ type: "done", done_reason: "stop", worker_id: "w1" });
+    });
+
+    it("keeps the order of events emitted without waiting for each other", async () => {
+      const sink = collect();
+      const submission = await pair.gateway.submit({ ...job(), messages: [{ role: "user", content: "burst" }] }, sink.onEvent);
+      const events = await sink.ended;
+      await submission.release();
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i));
+      expect(events.slice(0, 50).map((e) => (e.type === "chunk" ? e.content : "")).join("")).toBe(Array.from({ length: 50 }, (_, i) => `t${i} `).join(""));
     });
 
     it("keeps the events of jobs running side by side apart (over Redis they share the gateway's channel)", async () => {

@@ -39,7 +39,9 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
 
 async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, span: JobSpan): Promise<void> {
   const { engine, residency, workerId, log } = deps;
-  await ctx.emit({ type: "started", worker_id: workerId });
+  // Not awaited: the engine starts while `started` travels (over Redis a round trip less before
+  // the first token). Transports send a job's events in the order they were emitted.
+  ctx.emit({ type: "started", worker_id: workerId }).catch(() => undefined);
   const entry = findModel(deps.catalog(), job.model);
   if (!entry) {
     await ctx.emit({ type: "error", code: "model_not_found", message: `model '${job.model}' not found` });

@@ -16,7 +16,10 @@ export type EventBody =
 export interface JobContext {
   /** aborts when the gateway cancels the job (its client went away) */
   signal: AbortSignal;
-  /** sends one event back to the gateway; resolves when it is handed to the transport */
+  /**
+   * sends one event back to the gateway; resolves when it is handed to the transport. Events
+   * leave in the order of the calls, also when the caller does not wait for one before the next.
+   */
   emit(event: EventBody): Promise<void>;
 }
 
