@@ -14,8 +14,6 @@ import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 /** How often a worker rescans its models folder and re-advertises its state (its heartbeat). */
 export const HEARTBEAT_MS = 2000;
-/** The longest a change in a worker's use (busy sequences, keep_alive) waits to be advertised. */
-const MINOR_SYNC_MS = 100;
 
 export interface RunningWorker {
   readonly workerId: string;
@@ -75,7 +73,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
         return engine.estimateBytes(entry, engine.contextSizeFor(entry, options), config.numParallel);
       },
       clock: systemClock,
-      onChange: () => residencyChanged(),
+      onChange: () => void sync(),
       log: (level, msg, fields) => log[level]({ ...fields }, msg),
     },
   );
@@ -171,31 +169,6 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     return syncing;
   };
 
-  // A change in what is loaded (or being unloaded) goes out at once: queues must be served and
-  // gateways must stop placing work on a copy that is leaving. A change in use only (a job took
-  // or gave back a sequence, a keep_alive moved) waits up to MINOR_SYNC_MS, so that a busy
-  // worker advertises a few times a second rather than twice per job.
-  let advertisedShape = "";
-  let minorSync: NodeJS.Timeout | undefined;
-  const residencyChanged = () => {
-    const shape = residency
-      .snapshot()
-      .map((copy) => `${copy.model}:${copy.loading}`)
-      .join();
-    if (shape !== advertisedShape) {
-      advertisedShape = shape;
-      clearTimeout(minorSync);
-      minorSync = undefined;
-      void sync();
-      return;
-    }
-    minorSync ??= setTimeout(() => {
-      minorSync = undefined;
-      void sync();
-    }, MINOR_SYNC_MS);
-    minorSync.unref();
-  };
-
   const heartbeat = async () => {
     entries = sim ? simulatedCatalog(sim.models, sim.modelBytes, config.contextLength) : await scanModels(config.modelsDir, (msg) => log.warn(msg));
     await sync();
@@ -241,7 +214,6 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
           // The heartbeat goes on while jobs drain: a draining worker is not a lost one.
           () => untilIdle(),
           () => clearInterval(timer),
-          () => clearTimeout(minorSync),
           () => residency.unloadAll(),
           () => telemetry.close(),
           () => transport.close(),
