@@ -7,6 +7,7 @@ import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedEr
 import { completeOnSlot } from "./completion.ts";
 import type { SlotGeneration } from "./generation.ts";
 import { LoadedModel, type Slot } from "./loaded-model.ts";
+import { raceSignal } from "./race-signal.ts";
 import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
 import { toSamplingSettings, type SamplingSettings } from "./sampling.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
@@ -355,25 +356,6 @@ export class LlamaEngine implements Engine {
     );
     return promise;
   }
-}
-
-/** Rejects with the signal's reason as soon as it aborts; the promise itself runs on. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function toEngineLevel(level: LlamaLogLevel): "debug" | "info" | "warn" | "error" {

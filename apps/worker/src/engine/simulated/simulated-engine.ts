@@ -2,6 +2,7 @@ import { canonicalModelName, type ChatMessage, type ModelOptions } from "@carava
 import type { CatalogEntry } from "../../catalog/catalog.ts";
 import type { Engine } from "../engine-api.ts";
 import { EngineClosedError, GenerationAbortedError } from "../errors.ts";
+import { raceSignal } from "../race-signal.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateResult } from "../types.ts";
 
 export interface SimulatedEngineConfig {
@@ -261,13 +262,12 @@ export class SimulatedEngine implements Engine {
    */
   private ticker(signal: AbortSignal, callerSignal: AbortSignal) {
     let interrupt: ((error: unknown) => void) | undefined;
-    const aborted = () => (callerSignal.aborted ? new GenerationAbortedError(callerSignal.reason) : new EngineClosedError());
-    const onAbort = () => interrupt?.(aborted());
+    const onAbort = () => interrupt?.(abortError(callerSignal));
     signal.addEventListener("abort", onAbort, { once: true });
     return {
       wait: (ms: number) =>
         new Promise<void>((resolve, reject) => {
-          if (signal.aborted) return reject(aborted());
+          if (signal.aborted) return reject(abortError(callerSignal));
           if (ms <= 0) return resolve();
           const timer = setTimeout(resolve, ms);
           interrupt = (error) => {
@@ -281,32 +281,15 @@ export class SimulatedEngine implements Engine {
 
   /** `promise`, or the documented error as soon as `signal` aborts (the caller's abort or close()). */
   private abortable<T>(promise: Promise<T>, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<T> {
-    const reject = (): never => {
-      if (callerSignal?.aborted) throw new GenerationAbortedError(callerSignal.reason);
-      throw new EngineClosedError();
-    };
-    if (signal.aborted) return Promise.resolve().then(reject);
-    return new Promise<T>((resolve, fail) => {
-      const onAbort = () => {
-        try {
-          reject();
-        } catch (error) {
-          fail(error);
-        }
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      promise.then(
-        (value) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          fail(error);
-        },
-      );
+    return raceSignal(promise, signal).catch((error: unknown) => {
+      throw signal.aborted ? abortError(callerSignal) : error;
     });
   }
+}
+
+/** What an aborted wait throws: the caller stopped the generation, or the engine is closing. */
+function abortError(callerSignal: AbortSignal | undefined): Error {
+  return callerSignal?.aborted ? new GenerationAbortedError(callerSignal.reason) : new EngineClosedError();
 }
 
 function promptText(messages: ChatMessage[]): string {
