@@ -20,13 +20,33 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b
 
 const esc = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** A small self-contained SVG line chart (no dependency): axes with ticks, one polyline per series, a legend. */
-export function lineChart(options: ChartOptions): string {
+const margin = { left: 70, right: 190, top: 40, bottom: 55 };
+
+/** The chart's size (720 × 420 unless given) and its plot area inside the margins. */
+function layout(options: { width?: number; height?: number }) {
   const width = options.width ?? 720;
   const height = options.height ?? 420;
-  const margin = { left: 70, right: 190, top: 40, bottom: 55 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  return { width, height, plotW: width - margin.left - margin.right, plotH: height - margin.top - margin.bottom };
+}
+
+/** The opening of every chart: the SVG element, a white background, the title, and the y grid with its labels. */
+function frame(f: { title: string; width: number; height: number; plotW: number; yMax: number; py: (y: number) => number }): string[] {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${f.width}" height="${f.height}" fill="white"/>`,
+    `<text x="${f.width / 2 - margin.right / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(f.title)}</text>`,
+  ];
+  for (let i = 0; i <= 5; i++) {
+    const y = (f.yMax * i) / 5;
+    out.push(`<line x1="${margin.left}" x2="${margin.left + f.plotW}" y1="${f.py(y)}" y2="${f.py(y)}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${margin.left - 6}" y="${f.py(y) + 4}" text-anchor="end">${fmt(y)}</text>`);
+  }
+  return out;
+}
+
+/** A small self-contained SVG line chart (no dependency): axes with ticks, one polyline per series, a legend. */
+export function lineChart(options: ChartOptions): string {
+  const { width, height, plotW, plotH } = layout(options);
   const all = options.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const fx = (x: number) => (options.logX ? Math.log10(Math.max(x, 1e-9)) : x);
   const xs = all.map(([x]) => fx(x));
@@ -35,15 +55,7 @@ export function lineChart(options: ChartOptions): string {
   const yMax = niceCeil(Math.max(...all.map(([, y]) => y), 1e-9));
   const px = (x: number) => margin.left + ((fx(x) - xMin) / (xMax - xMin)) * plotW;
   const py = (y: number) => margin.top + plotH - (y / yMax) * plotH;
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
-  out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="${width / 2 - margin.right / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(options.title)}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const y = (yMax * i) / 5;
-    out.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${py(y)}" y2="${py(y)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${margin.left - 6}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`);
-  }
+  const out = frame({ title: options.title, width, height, plotW, yMax, py });
   const xTicks = options.logX ? logTicks(xMin, xMax) : [...new Set(all.map(([x]) => x))].sort((a, b) => a - b);
   for (const x of xTicks) {
     out.push(`<line x1="${px(x)}" x2="${px(x)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="black"/>`);
@@ -89,24 +101,12 @@ function fmt(x: number): string {
 
 /** Grouped bars: one group per category, one bar per series (values ≥ 0). */
 export function barChart(options: { title: string; yLabel: string; categories: string[]; series: Array<{ name: string; values: number[] }>; width?: number; height?: number }): string {
-  const width = options.width ?? 720;
-  const height = options.height ?? 420;
-  const margin = { left: 70, right: 190, top: 40, bottom: 55 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  const { width, height, plotW, plotH } = layout(options);
   const yMax = niceCeil(Math.max(...options.series.flatMap((s) => s.values).filter(Number.isFinite), 1e-9));
   const py = (y: number) => margin.top + plotH - (y / yMax) * plotH;
   const groupW = plotW / options.categories.length;
   const barW = (groupW * 0.7) / options.series.length;
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
-  out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="${width / 2 - margin.right / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(options.title)}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const y = (yMax * i) / 5;
-    out.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${py(y)}" y2="${py(y)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${margin.left - 6}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`);
-  }
+  const out = frame({ title: options.title, width, height, plotW, yMax, py });
   options.categories.forEach((category, c) => {
     const x0 = margin.left + c * groupW + groupW * 0.15;
     options.series.forEach((series, s) => {

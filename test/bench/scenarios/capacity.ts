@@ -11,12 +11,6 @@ import { percentile, round } from "../lib/stats.ts";
 import { lineChart } from "../lib/svg.ts";
 import { SIM_MODEL, startSimCluster, warm } from "../lib/sim-cluster.ts";
 
-/** CPU seconds of this process: the load generator, which shares the machine with what it measures. */
-const clientCpuSeconds = () => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-};
-
 export interface CapacityParams {
   workers: number;
   /** sequences per worker */
@@ -54,7 +48,7 @@ export async function runCapacity(params: CapacityParams, options: { command: st
       generate(cluster.url, { model: SIM_MODEL, prompt: "hi", stream: false, options: { num_predict: params.tokensPerSecond } }, false),
     );
     const stream = () => generate(cluster.url, { model: SIM_MODEL, prompt: "Tell me a story", options: { num_predict: params.tokens } }, true);
-    const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis.child.pid!) ?? 0, client: clientCpuSeconds(), t: performance.now() });
+    const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis.child.pid!) ?? 0, client: cpuSeconds(process.pid) ?? 0, t: performance.now() });
     for (const concurrency of params.levels) {
       const before = cpu();
       const loop = await closedLoop(concurrency, params.rampMs, params.durationMs, stream);
@@ -75,6 +69,7 @@ export async function runCapacity(params: CapacityParams, options: { command: st
         gateway_cpu_pct: round(((after.gw - before.gw) / secs) * 100),
         workers_cpu_pct: round(((after.wk - before.wk) / secs) * 100),
         redis_cpu_pct: round(((after.redis - before.redis) / secs) * 100),
+        // this process is the load generator, which shares the machine with what it measures
         client_cpu_pct: round(((after.client - before.client) / secs) * 100),
         gateway_rss_mib: rssMiB(cluster.gatewayPid),
       });

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION, type WorkerState } from "@caravan/protocol";
 import { InMemoryTransport } from "@caravan/transport";
 import { createApp } from "../app.ts";
 import { KeyRing } from "../auth/key-ring.ts";
@@ -10,6 +9,7 @@ import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { KeyGate } from "../limits/key-gate.ts";
 import { MemoryLimitStore } from "../limits/memory-limit-store.ts";
 import { GatewayTelemetry } from "../telemetry/gateway-telemetry.ts";
+import { advertisedModel, enginelessWorkerState } from "../testing/engineless-worker.ts";
 
 /**
  * The HTTP layer against hostile and random input, in process. The "worker" here is a stub
@@ -20,31 +20,14 @@ const MODEL = "stories260k:latest";
 const KEY = "test-key-0123456789";
 const transport = new InMemoryTransport();
 const now = Date.now();
-const state: WorkerState = {
-  v: WIRE_VERSION,
+// A worker that has the model loaded (so jobs are queued for it at once) and no engine: the stub
+// command handler below answers loads and unloads.
+const state = enginelessWorkerState([advertisedModel(MODEL)], {
   worker_id: "stub",
   num_parallel: 4,
-  busy: 0,
   started_at: now,
-  draining: false,
   loaded: [{ model: MODEL, loading: false, size_bytes: 1, context_length: 512, busy: 0, slots: 4, keep_alive_ms: -1, expires_at: null, last_used_at: now }],
-  max_loaded_models: 3,
-  memory_budget_bytes: 1e9,
-  memory_used_bytes: 0,
-  engine: "none",
-  gpu: false,
-  models: [
-    {
-      name: MODEL,
-      model: MODEL,
-      modified_at: new Date().toISOString(),
-      size: 1,
-      digest: "0",
-      details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "292.80K", quantization_level: "F32" },
-      capabilities: ["completion", "embedding"],
-    },
-  ],
-};
+});
 await transport.advertise(state);
 await transport.onCommand(async (command) =>
   command.type === "load" || command.type === "unload" ? { ok: true, load_duration: 0 } : { ok: false, code: "model_not_found", message: "stub worker: nothing to do" },

@@ -5,7 +5,6 @@ import { HttpError } from "../errors.ts";
 import type { GatewayTelemetry } from "../telemetry/gateway-telemetry.ts";
 import type { LimitStore, Quota, Verdict } from "./limit-store.ts";
 
-
 const EXPLAIN: Record<Exclude<Verdict, { ok: true }>["limit"], (q: Quota) => string> = {
   concurrency: (q) => `at its limit of ${q.maxConcurrent} concurrent requests (CARAVAN_KEY_MAX_CONCURRENT)`,
   rpm: (q) => `at its limit of ${q.rpm} requests per minute (CARAVAN_KEY_RPM)`,
