@@ -63,8 +63,8 @@ export const JobMessage = z.object({
   trace: TraceContext.optional(),
   /**
    * the pub/sub channel for the job's events, shared by the submitting gateway's jobs (events
-   * carry the job id), so that a worker can send several jobs' events in one message; absent =
-   * the job's own channel. Set by the transport, not by the gateway's request handling.
+   * carry the job id), so that a worker can send several jobs' events in one message. Set by the
+   * transport, not by the gateway's request handling; the in-process transport needs none.
    */
   reply_to: z.string().optional(),
 });

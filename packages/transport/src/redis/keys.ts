@@ -7,8 +7,6 @@ export interface RedisNames {
   bullPrefix: string;
   /** the BullMQ queue that holds a model's jobs (BullMQ forbids ":" in queue names) */
   queue(model: string): string;
-  /** pub/sub channel a job's events travel on when the job names no `reply_to` (older gateways) */
-  events(jobId: string): string;
   /** pub/sub channel one gateway's jobs' events travel on (the jobs' `reply_to`) */
   replies(gatewayId: string): string;
   /** pub/sub channel for cancel messages, heard by every worker */
@@ -34,7 +32,6 @@ export function redisNames(prefix: string): RedisNames {
   return {
     bullPrefix: `${prefix}:bull`,
     queue: (model) => `chat-${model.replaceAll(":", "@")}`,
-    events: (jobId) => `${prefix}:events:${jobId}`,
     replies: (gatewayId) => `${prefix}:replies:${gatewayId}`,
     cancel: `${prefix}:cancel`,
     cancelled: (jobId) => `${prefix}:cancelled:${jobId}`,

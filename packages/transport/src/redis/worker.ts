@@ -113,7 +113,9 @@ export class RedisWorkerTransport implements WorkerTransport {
     const jobId = bullJob.id ?? "unknown";
     const stamp = createSequencer(jobId);
     const controller = new AbortController();
-    const channel = replyChannel(bullJob.data) ?? this.names.events(jobId);
+    const channel = replyChannel(bullJob.data);
+    // Every gateway names its reply channel; without one, nobody could hear the job's answer.
+    if (channel === undefined) return;
     const publish = async (event: ReturnType<typeof stamp>) => {
       const listeners = await this.outbox.send(channel, JSON.stringify(event));
       // The gateway listens on its channel from before it enqueues until it stops, so nobody
