@@ -116,8 +116,13 @@ export class RedisWorkerTransport implements WorkerTransport {
     const channel = replyChannel(bullJob.data);
     // Every gateway names its reply channel; without one, nobody could hear the job's answer.
     if (channel === undefined) return;
+    // Until the job's first output has left, its events go at once: its time to first token
+    // must not wait for other jobs' batching window.
+    let answered = false;
     const publish = async (event: ReturnType<typeof stamp>) => {
-      const listeners = await this.outbox.send(channel, JSON.stringify(event));
+      const urgent = !answered;
+      if (event.type !== "started") answered = true;
+      const listeners = await this.outbox.send(channel, JSON.stringify(event), urgent);
       // The gateway listens on its channel from before it enqueues until it stops, so nobody
       // listening means that gateway is gone (crashed, killed): stop generating for no one.
       if (listeners === 0 && event.type !== "done" && event.type !== "error" && !controller.signal.aborted) {
