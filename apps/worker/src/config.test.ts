@@ -68,6 +68,6 @@ describe("simulated engine configuration", () => {
     expect(loadWorkerConfig({}).sim).toBeUndefined();
     expect(() => loadWorkerConfig({ CARAVAN_ENGINE: "simulated" })).toThrow(/CARAVAN_SIM_MODELS/);
     const config = loadWorkerConfig({ CARAVAN_ENGINE: "simulated", CARAVAN_SIM_MODELS: "a, b", CARAVAN_SIM_MODEL_BYTES: "2GiB", CARAVAN_SIM_STAMP: "1" });
-    expect(config.sim).toEqual({ models: ["a", "b"], tokensPerSecond: 50, promptTokensPerSecond: 2000, loadMs: 1000, modelBytes: 2 * 1024 ** 3, stampTokens: true });
+    expect(config.sim).toEqual({ models: ["a", "b"], tokensPerSecond: 50, promptTokensPerSecond: 2000, loadMs: 1000, modelBytes: 2 * 1024 ** 3, batchSize: 16, stampTokens: true });
   });
 });

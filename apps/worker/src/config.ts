@@ -31,6 +31,7 @@ const WorkerEnv = z.object({
   CARAVAN_SIM_PROMPT_TOKENS_PER_SECOND: envInt(1, 2000),
   CARAVAN_SIM_LOAD_MS: envInt(0, 1000),
   CARAVAN_SIM_MODEL_BYTES: envString(),
+  CARAVAN_SIM_BATCH: envInt(1, 16),
   CARAVAN_SIM_STAMP: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).default("0"),
   CARAVAN_METRICS_PORT: envInt(0, 9464).refine((port) => port <= 65535, { error: "must be a port number from 0 (off) to 65535" }),
 });
@@ -92,6 +93,8 @@ export interface SimulationConfig {
   promptTokensPerSecond: number;
   loadMs: number;
   modelBytes: number;
+  /** sequences that step together, like one GPU's batch (CARAVAN_SIM_BATCH) */
+  batchSize: number;
   /** tokens carry their generation time (CARAVAN_SIM_STAMP=1), for latency benchmarks */
   stampTokens: boolean;
 }
@@ -113,6 +116,7 @@ function simulationConfig(parsed: z.infer<typeof WorkerEnv>): SimulationConfig {
     promptTokensPerSecond: parsed.CARAVAN_SIM_PROMPT_TOKENS_PER_SECOND,
     loadMs: parsed.CARAVAN_SIM_LOAD_MS,
     modelBytes,
+    batchSize: parsed.CARAVAN_SIM_BATCH,
     stampTokens: parsed.CARAVAN_SIM_STAMP === "1" || parsed.CARAVAN_SIM_STAMP === "true",
   };
 }

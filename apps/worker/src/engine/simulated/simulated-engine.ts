@@ -3,6 +3,7 @@ import type { CatalogEntry } from "../../catalog/catalog.ts";
 import type { Engine } from "../engine-api.ts";
 import { EngineClosedError, GenerationAbortedError } from "../errors.ts";
 import { raceSignal } from "../race-signal.ts";
+import { StepClock } from "./step-clock.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateResult } from "../types.ts";
 
 export interface SimulatedEngineConfig {
@@ -16,6 +17,11 @@ export interface SimulatedEngineConfig {
   modelBytes: number;
   /** sequences per model; more requests wait for a free one */
   numParallel: number;
+  /**
+   * sequences that take their tokens from one decode step, as one GPU's batch does (default 16);
+   * a model with more sequences stands for several GPUs, whose steps are not aligned
+   */
+  batchSize?: number;
   /** num_ctx when a request does not set it */
   defaultNumCtx: number;
   /** tokens generated when num_predict is not set (the simulation never stops by itself) */
@@ -30,6 +36,7 @@ export interface SimulatedEngineConfig {
 
 const WORDS = ["the", "caravan", "crossed", "a", "quiet", "desert", "at", "dawn", "and", "every", "camel", "carried", "one", "small", "lamp", "home"];
 const EMBED_DIMS = 64;
+const DEFAULT_BATCH_SIZE = 16;
 
 interface SimModel {
   name: string;
@@ -40,15 +47,18 @@ interface SimModel {
   users: number;
   onIdle: (() => void) | undefined;
   retiring: Promise<void> | undefined;
+  /** decode steps, one clock per batch of sequences: the streams of one batch get their tokens together */
+  clocks: StepClock[];
 }
 
 /**
  * A SIMULATED engine for load tests and benchmarks (CARAVAN_ENGINE=simulated), never a model:
  * loads take `loadMs`, prompts `promptTokens / promptTokensPerSecond`, and each stream produces
- * `tokensPerSecond` deterministic tokens on timers, so it costs almost no CPU and the gateway,
+ * `tokensPerSecond` deterministic tokens on a timer, so it costs almost no CPU and the gateway,
  * Redis and the transport are what a benchmark measures. `numParallel` sequences per model
  * (more requests wait), `modelBytes` per model: residency, eviction and routing see what they
- * would see with real models. Tokens are scheduled from the stream's start, not chained, so a
+ * would see with real models. As in a batching engine, the streams of one batch (`batchSize`
+ * sequences) take their tokens from common decode steps (StepClock); steps are absolute, so a
  * late timer does not slow the rate down.
  */
 export class SimulatedEngine implements Engine {
@@ -139,7 +149,7 @@ export class SimulatedEngine implements Engine {
     try {
       await this.takeSlot(model, signal, callerSignal);
       try {
-        return await this.decode(prompt, options, loadNs, signal, callerSignal, onText);
+        return await this.decode(model, prompt, options, loadNs, signal, callerSignal, onText);
       } finally {
         this.freeSlot(model);
       }
@@ -148,23 +158,26 @@ export class SimulatedEngine implements Engine {
     }
   }
 
-  private async decode(prompt: string, options: ModelOptions, loadNs: number, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
+  private async decode(model: SimModel, prompt: string, options: ModelOptions, loadNs: number, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
     const promptTokens = tokenCount(prompt);
     const promptStarted = performance.now();
     await this.sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, callerSignal);
     const promptEvalNs = nsSince(promptStarted);
     const numPredict = options.num_predict !== undefined && options.num_predict >= 0 ? options.num_predict : (this.config.defaultNumPredict ?? 128);
     const seed = hash(prompt);
-    const interval = 1000 / this.config.tokensPerSecond;
     const decodeStarted = performance.now();
     let text = "";
     let count = 0;
     const metrics = () => ({ load_duration: loadNs, prompt_eval_count: promptTokens, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
-    const ticks = this.ticker(signal, callerSignal);
+    // a new stream joins the batch with the most room
+    const clock = model.clocks.reduce((least, c) => (c.running < least.running ? c : least));
+    clock.running++;
+    const ticks = this.ticker(clock, signal, callerSignal);
+    const firstStep = clock.current() + 1;
     try {
       while (count < numPredict) {
-        // token i is due at start + (i+1) × interval: a late timer does not push the rest back
-        await ticks.wait(decodeStarted + (count + 1) * interval - performance.now());
+        // token i comes from step firstStep + i: a late timer does not push the rest back
+        await ticks.until(firstStep + count);
         const piece = this.config.stampTokens ? `${(performance.timeOrigin + performance.now()).toFixed(3)} ` : `${count === 0 ? "" : " "}${WORDS[(seed + count) % WORDS.length]}`;
         count++;
         text += piece;
@@ -175,6 +188,7 @@ export class SimulatedEngine implements Engine {
       throw error;
     } finally {
       ticks.dispose();
+      clock.running--;
     }
     return { doneReason: "length", text, metrics: metrics() };
   }
@@ -203,7 +217,7 @@ export class SimulatedEngine implements Engine {
   }
 
   private startLoad(name: string): SimModel {
-    const model: SimModel = { name, ready: undefined as unknown as Promise<void>, loaded: false, busy: 0, waiters: [], users: 0, onIdle: undefined, retiring: undefined };
+    const model: SimModel = { name, ready: undefined as unknown as Promise<void>, loaded: false, busy: 0, waiters: [], users: 0, onIdle: undefined, retiring: undefined, clocks: this.stepClocks() };
     const started = performance.now();
     model.ready = this.sleep(this.config.loadMs, this.closing.signal, undefined).then(() => {
       model.loaded = true;
@@ -212,6 +226,13 @@ export class SimulatedEngine implements Engine {
     model.ready.catch(() => {});
     this.models.set(name, model);
     return model;
+  }
+
+  /** One clock per batch of sequences, their steps spread evenly over the token interval. */
+  private stepClocks(): StepClock[] {
+    const interval = 1000 / this.config.tokensPerSecond;
+    const batches = Math.ceil(this.config.numParallel / (this.config.batchSize ?? DEFAULT_BATCH_SIZE));
+    return Array.from({ length: batches }, (_, i) => new StepClock(interval, (i * interval) / batches));
   }
 
   private release(model: SimModel): void {
@@ -260,18 +281,17 @@ export class SimulatedEngine implements Engine {
    * next to nothing, and an AbortSignal listener added and removed per token was a visible share
    * of a simulated worker's CPU at hundreds of streams.
    */
-  private ticker(signal: AbortSignal, callerSignal: AbortSignal) {
+  private ticker(clock: StepClock, signal: AbortSignal, callerSignal: AbortSignal) {
     let interrupt: ((error: unknown) => void) | undefined;
     const onAbort = () => interrupt?.(abortError(callerSignal));
     signal.addEventListener("abort", onAbort, { once: true });
     return {
-      wait: (ms: number) =>
+      until: (step: number) =>
         new Promise<void>((resolve, reject) => {
           if (signal.aborted) return reject(abortError(callerSignal));
-          if (ms <= 0) return resolve();
-          const timer = setTimeout(resolve, ms);
+          const wait = clock.at(step, resolve);
           interrupt = (error) => {
-            clearTimeout(timer);
+            wait.cancel();
             reject(error);
           };
         }),
