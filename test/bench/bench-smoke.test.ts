@@ -58,8 +58,8 @@ describe("bench scenarios (smoke size)", () => {
   });
 
   it("overhead: direct vs one process vs over Redis on the real engine", async () => {
-    const { dir, ratios } = await runOverhead({ runs: 1 }, { command: "smoke", outDir: path.join(out, "overhead") });
-    expect(Object.keys(ratios).sort()).toEqual(["direct", "in_process", "redis"]);
+    const { dir, ratios } = await runOverhead({ runs: 1, warmup: 2 }, { command: "smoke", outDir: path.join(out, "overhead") });
+    expect(Object.keys(ratios).sort()).toEqual(["direct", "in_process", "in_process_runner", "redis"]);
     await expectReport(dir, [], ["decode ÷ direct"]);
   });
 

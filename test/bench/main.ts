@@ -9,7 +9,7 @@ import { runScaling, SCALING_FULL } from "./scenarios/scaling.ts";
 import { runOverhead, runRouting } from "./scenarios/scripted.ts";
 
 const scenarios: Record<string, (command: string) => Promise<unknown>> = {
-  overhead: (command) => runOverhead({ runs: Number(process.env.RUNS ?? 15) }, { command }),
+  overhead: (command) => runOverhead({ runs: Number(process.env.RUNS ?? 15), warmup: Number(process.env.WARMUP ?? 1000) }, { command }),
   capacity: (command) => runCapacity(CAPACITY_FULL, { command }),
   scaling: (command) => runScaling(SCALING_FULL, { command }),
   routing: (command) => runRouting({ requests: Number(process.env.REQUESTS ?? 400), loadMs: Number(process.env.LOAD_MS ?? 3000) }, { command }),

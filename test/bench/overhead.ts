@@ -1,23 +1,29 @@
 /**
  * Overhead of caravan over node-llama-cpp on the real engine (stories260K, same prompt,
- * greedy, 256 tokens): (a) node-llama-cpp called directly, (b) caravan in one process,
- * (c) caravan over Redis with gateway and worker in separate processes.
+ * greedy, 256 tokens): node-llama-cpp called directly; caravan in one process (`pnpm start`
+ * with CARAVAN_ISOLATION=none: literally one process); `pnpm start` as it ships (each model in a
+ * runner process); caravan over Redis with gateway, worker and runner in separate processes.
  * TTFT = request start → first non-empty text at the client; decode tok/s = tokens after the
- * first / time from first to last text. Median and p95 of RUNS runs after one warm-up, the
- * three paths taking turns.
+ * first / time from first to last text. Median and p95 of RUNS runs, the paths taking turns.
  *
- *   pnpm bench:overhead            (RUNS=15 by default; results in bench-results/overhead.json)
+ * Warm-up: WARMUP short requests per caravan path (and as many short direct generations) before
+ * measuring. A server that has been serving runs its per-request code optimized by V8; the
+ * first few hundred requests run it in the interpreter, and measured then, each request paid
+ * ~2.5 ms more (9.2 → 6.6 ms to first text after 300 requests, 4.3 ms after 3,000).
+ *
+ *   pnpm bench:overhead            (RUNS=15, WARMUP=1000 by default; results in bench-results/overhead.json)
  */
 import fs from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaChat } from "node-llama-cpp";
 import { PlainChatWrapper, toChatHistory } from "@caravan/worker";
 import { startRedisCluster, startSingleProcess, type Deployment } from "../harness/cluster.ts";
-import { ndjsonLines, postJson } from "../harness/ndjson.ts";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
 
 const RUNS = Number(process.env.RUNS ?? 15);
+const WARMUP = Number(process.env.WARMUP ?? 1000);
 const TOKENS = 256;
 const PROMPT = "Once upon a time";
 
@@ -45,14 +51,14 @@ async function openDirect() {
   const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: new PlainChatWrapper() });
   const history = toChatHistory([{ role: "user", content: PROMPT }]);
   return {
-    async run(): Promise<Sample> {
+    async run(maxTokens = TOKENS): Promise<Sample> {
       const start = performance.now();
       let first = 0;
       let last = 0;
       let tokens = 0;
       await chat.generateResponse(history, {
         temperature: 0,
-        maxTokens: TOKENS,
+        maxTokens,
         onTextChunk: () => {
           const now = performance.now();
           if (first === 0) first = now;
@@ -71,36 +77,66 @@ async function openDirect() {
   };
 }
 
-/** One streamed request through a caravan gateway, timed at the client. */
-async function throughCaravan(deployment: Deployment): Promise<Sample> {
+const agent = new http.Agent({ keepAlive: true });
+const EMPTY_CONTENT = '"content":""';
+
+/**
+ * One streamed request through a caravan gateway, timed at the client. node:http and a look at
+ * each line's content instead of fetch's web streams and a full parse per line: the client runs
+ * on the same 2 cores, and fetch cost it ~1 ms more per request than the server it measures.
+ */
+function throughCaravan(deployment: Deployment, tokens = TOKENS): Promise<Sample> {
+  const payload = JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: PROMPT }], options: { temperature: 0, num_predict: tokens } });
   const start = performance.now();
-  const response = await postJson(`${deployment.gatewayUrls[0]}/api/chat`, { model: "stories260K", messages: [{ role: "user", content: PROMPT }], options: { temperature: 0, num_predict: TOKENS } });
-  let first = 0;
-  let last = 0;
-  let evalCount = 0;
-  for await (const line of ndjsonLines(response)) {
-    const now = performance.now();
-    if ((line.message as { content: string }).content) {
-      if (first === 0) first = now;
-      last = now;
-    }
-    if (line.done) evalCount = line.eval_count as number;
-  }
-  return { ttftMs: first - start, decodeTps: (evalCount - 1) / ((last - first) / 1000), tokens: evalCount };
+  return new Promise((resolve, reject) => {
+    const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(payload) };
+    const req = http.request(`${deployment.gatewayUrls[0]}/api/chat`, { method: "POST", agent, headers }, (res) => {
+      let first = 0;
+      let last = 0;
+      let pending = "";
+      let evalCount = 0;
+      res.setEncoding("utf8");
+      res.on("data", (data: string) => {
+        const now = performance.now();
+        pending += data;
+        let nl: number;
+        while ((nl = pending.indexOf("\n")) !== -1) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line.endsWith('"done":false}')) {
+            if (line.includes(EMPTY_CONTENT)) continue;
+            if (first === 0) first = now;
+            last = now;
+          } else if (line !== "") {
+            const parsed = JSON.parse(line) as { done?: boolean; eval_count?: number; error?: string };
+            if (parsed.error) return reject(new Error(parsed.error));
+            if (parsed.done) evalCount = parsed.eval_count ?? 0;
+          }
+        }
+      });
+      res.on("end", () => (res.statusCode === 200 ? resolve({ ttftMs: first - start, decodeTps: (evalCount - 1) / ((last - first) / 1000), tokens: evalCount }) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
 }
 
 // All three stay up for the whole run and take turns, so that the machine's noise (2 shared
 // cores) falls on each path alike; only the path being measured is busy at any moment.
 const direct = await openDirect();
-const single = await startSingleProcess();
+const single = await startSingleProcess({ CARAVAN_ISOLATION: "none" });
+const isolated = await startSingleProcess();
 const cluster = await startRedisCluster({ gateways: 1, workers: 1 });
-const paths: Record<string, () => Promise<Sample>> = {
-  direct: () => direct.run(),
-  in_process: () => throughCaravan(single),
-  redis: () => throughCaravan(cluster),
+const paths: Record<string, (tokens?: number) => Promise<Sample>> = {
+  direct: (tokens) => direct.run(tokens),
+  in_process: (tokens) => throughCaravan(single, tokens),
+  in_process_runner: (tokens) => throughCaravan(isolated, tokens),
+  redis: (tokens) => throughCaravan(cluster, tokens),
 };
-const samples: Record<string, Sample[]> = { direct: [], in_process: [], redis: [] };
+const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(paths).map((name) => [name, []]));
 try {
+  for (let i = 0; i < WARMUP; i++) for (const measure of Object.values(paths)) await measure(4);
   for (let run = 0; run <= RUNS; run++) {
     for (const [name, measure] of Object.entries(paths)) {
       const sample = await measure();
@@ -108,7 +144,7 @@ try {
     }
   }
 } finally {
-  await Promise.allSettled([direct.close(), single.stop(), cluster.stop()]);
+  await Promise.allSettled([direct.close(), single.stop(), isolated.stop(), cluster.stop()]);
 }
 const results = Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, summarize(list)]));
 
@@ -117,7 +153,7 @@ const ratios = Object.fromEntries(
   Object.entries(results).map(([name, r]) => [name, { ttft_ratio: +(r.ttft_ms_p50 / base.ttft_ms_p50).toFixed(2), decode_ratio: +(r.decode_tps_p50 / base.decode_tps_p50).toFixed(2) }]),
 );
 const machine = { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, date: new Date().toISOString() };
-const report = { command: "pnpm bench:overhead", runs: RUNS, tokens: TOKENS, prompt: PROMPT, machine, results, ratios };
+const report = { command: "pnpm bench:overhead", runs: RUNS, warmup: WARMUP, tokens: TOKENS, prompt: PROMPT, machine, results, ratios };
 // BENCH_JSON: where `pnpm bench` (test/bench/scenarios/scripted.ts) wants the results
 const jsonPath = process.env.BENCH_JSON ?? path.join(ROOT, "bench-results/overhead.json");
 await fs.mkdir(path.dirname(jsonPath), { recursive: true });

@@ -25,16 +25,17 @@ async function runScript(file: string, env: Record<string, string>, jsonPath: st
 
 type OverheadPath = { ttft_ms_p50: number; ttft_ms_p95: number; decode_tps_p50: number };
 
-export async function runOverhead(params: { runs: number }, options: { command: string; outDir?: string }) {
+export async function runOverhead(params: { runs: number; warmup: number }, options: { command: string; outDir?: string }) {
   const machine = machineFacts();
   const dir = options.outDir ?? path.join(RESULTS_DIR, "overhead");
-  const raw = await runScript("test/bench/overhead.ts", { RUNS: String(params.runs) }, path.join(dir, "raw.json"));
+  const raw = await runScript("test/bench/overhead.ts", { RUNS: String(params.runs), WARMUP: String(params.warmup) }, path.join(dir, "raw.json"));
   const results = raw.results as Record<string, OverheadPath>;
   const ratios = raw.ratios as Record<string, { ttft_ratio: number; decode_ratio: number }>;
   const names = Object.keys(results);
   const added = (name: string) => +(results[name]!.ttft_ms_p50 - results.direct!.ttft_ms_p50).toFixed(2);
   const notes = [
-    "stories260K, prompt \"Once upon a time\", greedy, 256 tokens, streamed; the three paths take turns after one warm-up. TTFT = request start → first text at the client.",
+    `stories260K, prompt "Once upon a time", greedy, 256 tokens, streamed; the paths take turns after ${params.warmup} short warm-up requests each (V8 optimizes per-request code only after some hundreds). TTFT = request start → first text at the client (node:http).`,
+    "in_process: `pnpm start` with CARAVAN_ISOLATION=none, one process; in_process_runner: `pnpm start` as it ships, each model in a runner process; redis: gateway, worker and runner processes over a private redis-server.",
     ...names.filter((n) => n !== "direct").map((n) => `${n}: decode ${ratios[n]!.decode_ratio} × direct (target ≥ 0.95: ${ratios[n]!.decode_ratio >= 0.95 ? "met" : "missed"}), added TTFT p50 ${added(n)} ms (target ≤ 2: ${added(n) <= 2 ? "met" : "missed"}).`),
   ];
   await writeReport(
@@ -42,7 +43,7 @@ export async function runOverhead(params: { runs: number }, options: { command: 
       scenario: "overhead",
       command: options.command,
       machine,
-      parameters: { runs: params.runs, tokens: raw.tokens, prompt: raw.prompt },
+      parameters: { runs: params.runs, warmup: params.warmup, tokens: raw.tokens, prompt: raw.prompt },
       results: { paths: results, ratios },
       notes,
       table: {
