@@ -24,43 +24,63 @@ export interface ParallelParams {
 export const PARALLEL_FULL: ParallelParams = { sequences: [1, 2, 4, 8], tokens: 256, runs: 5 };
 const PROMPT = "Once upon a time";
 
-async function direct(n: number, tokens: number, runs: number): Promise<number[]> {
+/** node-llama-cpp in this process: one context with n sequences, n LlamaChat generations at once. */
+async function openDirect(n: number, tokens: number) {
   const llama = await getLlama({ gpu: false, maxThreads: 1 });
   const model = await llama.loadModel({ modelPath: path.join(MODELS_DIR, "stories260K.gguf") });
   const context = await model.createContext({ contextSize: 2048, threads: 1, sequences: n });
   const chats = Array.from({ length: n }, () => new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: new PlainChatWrapper() }));
   const history = toChatHistory([{ role: "user", content: PROMPT }]);
-  const rates: number[] = [];
-  try {
-    for (let run = 0; run <= runs; run++) {
+  return {
+    async run(): Promise<number> {
       let total = 0;
       const started = performance.now();
       await Promise.all(chats.map((chat) => chat.generateResponse(history, { temperature: 0, maxTokens: tokens, onToken: (t) => void (total += t.length) })));
-      if (run > 0) rates.push(total / ((performance.now() - started) / 1000)); // run 0 warms up
-    }
-  } finally {
-    for (const chat of chats) chat.dispose();
-    await context.dispose();
-    await model.dispose();
-    await llama.dispose();
-  }
-  return rates;
+      return total / ((performance.now() - started) / 1000);
+    },
+    async close() {
+      for (const chat of chats) chat.dispose();
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    },
+  };
 }
 
-async function caravan(n: number, tokens: number, runs: number): Promise<number[]> {
+/** caravan in one process (`pnpm start`) with n sequences: n concurrent streamed requests. */
+async function openCaravan(n: number, tokens: number) {
   const single = await startSingleProcess({ CARAVAN_NUM_PARALLEL: String(n) });
   const url = single.gatewayUrls[0]!;
-  const rates: number[] = [];
-  try {
-    for (let run = 0; run <= runs; run++) {
+  return {
+    async run(): Promise<number> {
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: n }, () => generate(url, { model: "stories260K", prompt: PROMPT, options: { temperature: 0, num_predict: tokens } }, false)));
-      const total = results.reduce((s, r) => s + r.tokens, 0);
       if (results.some((r) => !r.ok)) throw new Error(`caravan request failed: ${results.find((r) => !r.ok)?.error}`);
-      if (run > 0) rates.push(total / ((performance.now() - started) / 1000));
+      return results.reduce((sum, r) => sum + r.tokens, 0) / ((performance.now() - started) / 1000);
+    },
+    close: () => single.stop(),
+  };
+}
+
+/**
+ * Both stay up and take turns, run by run, so that the machine's drift (2 shared cores whose
+ * speed moved by a third within minutes) falls on both alike; run 0 of each warms up.
+ */
+async function sideBySide(n: number, tokens: number, runs: number): Promise<{ direct: number[]; caravan: number[] }> {
+  const direct = await openDirect(n, tokens);
+  const caravan = await openCaravan(n, tokens);
+  const rates = { direct: [] as number[], caravan: [] as number[] };
+  try {
+    for (let run = 0; run <= runs; run++) {
+      const d = await direct.run();
+      const c = await caravan.run();
+      if (run > 0) {
+        rates.direct.push(d);
+        rates.caravan.push(c);
+      }
     }
   } finally {
-    await single.stop();
+    await Promise.allSettled([direct.close(), caravan.close()]);
   }
   return rates;
 }
@@ -69,14 +89,15 @@ export async function runParallel(params: ParallelParams, options: { command: st
   const machine = machineFacts();
   const rows = [];
   for (const n of params.sequences) {
-    const d = median(await direct(n, params.tokens, params.runs));
-    const c = median(await caravan(n, params.tokens, params.runs));
+    const rates = await sideBySide(n, params.tokens, params.runs);
+    const d = median(rates.direct);
+    const c = median(rates.caravan);
     rows.push({ sequences: n, direct_tokens_per_s: round(d), caravan_tokens_per_s: round(c), ratio: +(c / d).toFixed(2) });
     console.error(`[parallel] ${JSON.stringify(rows.at(-1))}`);
   }
   const at4 = rows.find((r) => r.sequences === 4);
   const notes = [
-    `caravan: one process (\`pnpm start\`, in-memory transport) with CARAVAN_NUM_PARALLEL = N and 1 thread, N concurrent streamed /api/generate requests; direct: node-llama-cpp in the benchmark's process, one context with N sequences, 1 thread, N LlamaChat generations at once. Same prompt, greedy, ${params.tokens} tokens each.`,
+    `caravan: one process (\`pnpm start\`, in-memory transport) with CARAVAN_NUM_PARALLEL = N and 1 thread, N concurrent streamed /api/generate requests; direct: node-llama-cpp in the benchmark's process, one context with N sequences, 1 thread, N LlamaChat generations at once. Same prompt, greedy, ${params.tokens} tokens each. Both stay up and take turns run by run (median of ${params.runs} each, after one warm-up run).`,
     at4 ? `At 4 sequences caravan reaches ${at4.ratio} × direct (target ≥ 0.9: ${at4.ratio >= 0.9 ? "met" : "missed"}).` : `4 sequences not run.`,
     `On 2 cores, llama.cpp's thread shares the machine with the caravan process's event loop (HTTP, chunk batching); the tiny model makes each token ~0.5 ms, so any per-token work shows.`,
   ];
