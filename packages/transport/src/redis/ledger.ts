@@ -27,6 +27,24 @@ redis.call('SADD', KEYS[1], ARGV[2])
 return 1
 `;
 
+/**
+ * Every model with jobs waiting: its count and its oldest entry's admission time, in one round
+ * trip (placement reads this on every request's way to the queue).
+ */
+const STATS = `
+local out = {}
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. m
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] then
+    table.insert(out, m)
+    table.insert(out, redis.call('ZCARD', key))
+    table.insert(out, oldest[2])
+  end
+end
+return out
+`;
+
 export class RedisLedger {
   constructor(
     private readonly redis: Redis,
@@ -45,18 +63,9 @@ export class RedisLedger {
   }
 
   async stats(): Promise<QueueStats[]> {
-    const models = await this.redis.smembers(this.names.queuedModels);
-    if (models.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const model of models) {
-      pipeline.zcard(this.names.queuedPrefix + model);
-      pipeline.zrange(this.names.queuedPrefix + model, 0, 0, "WITHSCORES");
-    }
-    const results = (await pipeline.exec()) ?? [];
-    return models.flatMap((model, i) => {
-      const waiting = Number(results[2 * i]?.[1] ?? 0);
-      const oldest = results[2 * i + 1]?.[1] as string[] | undefined;
-      return waiting > 0 && oldest?.[1] ? [{ model, waiting, oldestAdmittedAt: Number(oldest[1]) }] : [];
-    });
+    const flat = (await this.redis.eval(STATS, 1, this.names.queuedModels, this.names.queuedPrefix)) as Array<string | number>;
+    const stats: QueueStats[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) stats.push({ model: String(flat[i]), waiting: Number(flat[i + 1]), oldestAdmittedAt: Number(flat[i + 2]) });
+    return stats;
   }
 }
