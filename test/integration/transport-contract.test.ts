@@ -241,5 +241,9 @@ contract("Redis transport", async () => {
   const prefix = `contract-${randomUUID()}`;
   const gateway = new RedisGatewayTransport({ url: redis.url, prefix });
   const worker = new RedisWorkerTransport({ url: redis.url, prefix, workerId: "w1" });
+  // The gateway side refuses work while its connections are still opening (it fails fast rather
+  // than queue requests): on a busy machine the first test could otherwise start too early.
+  let up = false;
+  while (!up) up = await gateway.queueStats().then(() => true, () => new Promise<boolean>((r) => setTimeout(() => r(false), 10)));
   return { gateway, worker, close: async () => void (await Promise.allSettled([gateway.close(), worker.close()])) };
 });
