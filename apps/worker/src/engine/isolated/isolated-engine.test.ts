@@ -55,6 +55,27 @@ describe("IsolatedEngine", () => {
     }
   });
 
+  it("keeps the streams of requests generating at once on one runner apart (they share its messages)", async () => {
+    const parallel = await IsolatedEngine.create({ ...config, numParallel: 2 });
+    try {
+      const run = async (prompt: string) => {
+        const pieces: string[] = [];
+        const result = await parallel.generate({ entry: stories, messages: user(prompt), options: greedy(96), signal: never(), onText: (t) => pieces.push(t) });
+        return { text: result.text, streamed: pieces.join(""), pieces: pieces.length };
+      };
+      const alone = [await run("Once upon a time"), await run("The little dog")];
+      const together = await Promise.all([run("Once upon a time"), run("The little dog")]);
+      for (const [i, r] of together.entries()) {
+        expect(r.streamed).toBe(r.text);
+        expect(r.text).toBe(alone[i]!.text);
+        expect(r.pieces).toBeGreaterThan(1);
+      }
+      expect(together[0]!.text).not.toBe(together[1]!.text);
+    } finally {
+      await parallel.close();
+    }
+  });
+
   it("completes raw text, with logprobs in order, and embeds", async () => {
     let streamed = "";
     const logprobs: unknown[] = [];

@@ -290,13 +290,12 @@ export class IsolatedEngine implements Engine {
       return;
     }
     if (message.t === "ready") return;
-    const pending = runner.pending.get(message.id);
-    if (!pending) return;
     if (message.t === "events") {
-      pending.onEvents?.(message.events);
+      for (const batch of message.batches) runner.pending.get(batch.id)?.onEvents?.(batch.events);
       return;
     }
-    if (message.t !== "result" && message.t !== "error") return;
+    const pending = runner.pending.get(message.id);
+    if (!pending) return;
     runner.loaded = message.loaded;
     runner.pending.delete(message.id);
     if (message.t === "result") pending.resolve(message.value);

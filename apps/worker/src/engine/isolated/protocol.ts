@@ -37,7 +37,8 @@ export interface WireError {
 
 export type FromRunner =
   | { t: "ready" }
-  | { t: "events"; id: number; events: StreamEvent[] }
+  /** streamed pieces of the requests running, each request's in order */
+  | { t: "events"; batches: Array<{ id: number; events: StreamEvent[] }> }
   | { t: "result"; id: number; value: GenerateResult | EmbedResult | { loadDurationNs: number; contextSize: number } | DeviceInfo; loaded: boolean }
   | { t: "error"; id: number; error: WireError; loaded: boolean }
   | { t: "log"; level: EngineLogLevel; message: string; fields?: Record<string, unknown> };
