@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { WIRE_VERSION, type JobMessage, type ModelOptions } from "@caravan/protocol";
-import type { GatewayTransport, QueueLimits } from "@caravan/transport";
+import type { GatewayTransport, QueueLimits, QueueStats } from "@caravan/transport";
 import type { Logger } from "pino";
 import { HttpError, serverBusy } from "../errors.ts";
 import type { ApiKeyRecord } from "../auth/key-record.ts";
@@ -68,8 +68,14 @@ export class Dispatcher {
     enforceCeilings(job, this.options.ceilings ?? NO_CEILINGS);
     const ticket = await this.keyGate.enter(job.model, caller, job.id);
     let admission;
+    let queued: Promise<QueueStats[]>;
     try {
-      admission = await transport.admit(job.model, job.id, this.limits);
+      // Asked together: over Redis both travel on one connection in this order, so the
+      // statistics placement reads already count this job, and cost no round trip of their own.
+      const admitting = transport.admit(job.model, job.id, this.limits);
+      queued = transport.queueStats();
+      queued.catch(() => undefined); // awaited below, unless admission fails first
+      admission = await admitting;
     } catch (error) {
       ticket.end(undefined);
       throw error;
@@ -81,7 +87,7 @@ export class Dispatcher {
     try {
       // The load gets the server's default keep_alive: the job's own value (0, say) applies when
       // the job itself runs there; a load with keep_alive 0 would unload before the job arrived.
-      const placement = await this.placer.ensureCapacity(job.model, { options: job.options, trace: job.trace });
+      const placement = await this.placer.ensureCapacity(job.model, { options: job.options, trace: job.trace }, queued);
       if (placement.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${job.model}' now: ${placement.reason}`);
       const run = new JobRun(job, {
         transport,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { WIRE_VERSION, type CommandReply, type ModelOptions, type TraceContext, type WorkerState } from "@caravan/protocol";
-import type { GatewayTransport } from "@caravan/transport";
+import type { GatewayTransport, QueueStats } from "@caravan/transport";
 import type { Logger } from "pino";
 import { place, type Placement } from "../routing/placement.ts";
 
@@ -42,10 +42,11 @@ export class Placer {
 
   /**
    * Makes sure `model` has (or gets) capacity for its waiting jobs. Does not wait for a load:
-   * the jobs wait in the queue, and the loaded copy starts taking them.
+   * the jobs wait in the queue, and the loaded copy starts taking them. `queued`: the queue
+   * statistics when the caller has already asked for them (otherwise they are read here).
    */
-  async ensureCapacity(model: string, hint: LoadHint = {}): Promise<Placement & { loadReply?: Promise<CommandReply | undefined> }> {
-    const decision = await this.decide(model);
+  async ensureCapacity(model: string, hint: LoadHint = {}, queued?: Promise<QueueStats[]>): Promise<Placement & { loadReply?: Promise<CommandReply | undefined> }> {
+    const decision = await this.decide(model, queued);
     // Gateways that see the same state pick the same worker (place() is deterministic), so a
     // claim per model and worker stops duplicates without stopping a spill to another worker.
     const claim = decision.action === "load" ? `load:${model}:${decision.workerId}` : undefined;
@@ -59,9 +60,9 @@ export class Placer {
     return decision;
   }
 
-  /** What place() says for `model` now. */
-  async decide(model: string): Promise<Placement> {
-    const [seen, stats] = await Promise.all([this.options.transport.workers(), this.options.transport.queueStats()]);
+  /** What place() says for `model` now (with `known` as the queue statistics, if given). */
+  async decide(model: string, known?: Promise<QueueStats[]>): Promise<Placement> {
+    const [seen, stats] = await Promise.all([this.options.transport.workers(), known ?? this.options.transport.queueStats()]);
     const workers = this.withoutGoneCopies(model, seen);
     const queued = stats.find((s) => s.model === model);
     return place({
