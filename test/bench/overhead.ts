@@ -14,13 +14,13 @@
  *   pnpm bench:overhead            (RUNS=15, WARMUP=1000 by default; results in bench-results/overhead.json)
  */
 import fs from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaChat } from "node-llama-cpp";
 import { PlainChatWrapper, toChatHistory } from "@caravan/worker";
 import { startRedisCluster, startSingleProcess, type Deployment } from "../harness/cluster.ts";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
+import { chat as streamChat } from "./lib/load-client.ts";
 
 const RUNS = Number(process.env.RUNS ?? 15);
 const WARMUP = Number(process.env.WARMUP ?? 1000);
@@ -77,52 +77,14 @@ async function openDirect() {
   };
 }
 
-const agent = new http.Agent({ keepAlive: true });
-const EMPTY_CONTENT = '"content":""';
-
-/**
- * One streamed request through a caravan gateway, timed at the client. node:http and a look at
- * each line's content instead of fetch's web streams and a full parse per line: the client runs
- * on the same 2 cores, and fetch cost it ~1 ms more per request than the server it measures.
- */
-function throughCaravan(deployment: Deployment, tokens = TOKENS): Promise<Sample> {
-  const payload = JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: PROMPT }], options: { temperature: 0, num_predict: tokens } });
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(payload) };
-    const req = http.request(`${deployment.gatewayUrls[0]}/api/chat`, { method: "POST", agent, headers }, (res) => {
-      let first = 0;
-      let last = 0;
-      let pending = "";
-      let evalCount = 0;
-      res.setEncoding("utf8");
-      res.on("data", (data: string) => {
-        const now = performance.now();
-        pending += data;
-        let nl: number;
-        while ((nl = pending.indexOf("\n")) !== -1) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          if (line.endsWith('"done":false}')) {
-            if (line.includes(EMPTY_CONTENT)) continue;
-            if (first === 0) first = now;
-            last = now;
-          } else if (line !== "") {
-            const parsed = JSON.parse(line) as { done?: boolean; eval_count?: number; error?: string };
-            if (parsed.error) return reject(new Error(parsed.error));
-            if (parsed.done) evalCount = parsed.eval_count ?? 0;
-          }
-        }
-      });
-      res.on("end", () => (res.statusCode === 200 ? resolve({ ttftMs: first - start, decodeTps: (evalCount - 1) / ((last - first) / 1000), tokens: evalCount }) : reject(new Error(`HTTP ${res.statusCode}`))));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(payload);
-  });
+/** One streamed request through a caravan gateway, timed at the client (node:http; see load-client.ts). */
+async function throughCaravan(deployment: Deployment, tokens = TOKENS): Promise<Sample> {
+  const r = await streamChat(deployment.gatewayUrls[0]!, { model: "stories260K", messages: [{ role: "user", content: PROMPT }], options: { temperature: 0, num_predict: tokens } });
+  if (!r.ok) throw new Error(`caravan request failed: ${r.error}`);
+  return { ttftMs: r.ttftMs, decodeTps: (r.tokens - 1) / ((r.lastTextMs - r.ttftMs) / 1000), tokens: r.tokens };
 }
 
-// All three stay up for the whole run and take turns, so that the machine's noise (2 shared
+// All paths stay up for the whole run and take turns, so that the machine's noise (2 shared
 // cores) falls on each path alike; only the path being measured is busy at any moment.
 const direct = await openDirect();
 const single = await startSingleProcess({ CARAVAN_ISOLATION: "none" });

@@ -9,6 +9,8 @@ export interface StreamResult {
   tokens: number;
   /** request start → first text, ms */
   ttftMs: number;
+  /** request start → last text, ms */
+  lastTextMs: number;
   /** per token: arrival at the client − generation time stamped by the simulated engine, ms */
   latencies: number[];
   /** per stamped token: its arrival at the client, wall-clock ms */
@@ -16,7 +18,9 @@ export interface StreamResult {
   error?: string;
 }
 
-const RESPONSE_KEY = '"response":"';
+type Api = "generate" | "chat";
+/** Where a streamed line's text starts: /api/generate's `response`, /api/chat's `message.content`. */
+const TEXT_KEY: Record<Api, string> = { generate: '"response":"', chat: '"content":"' };
 const wallNow = () => performance.timeOrigin + performance.now();
 
 /**
@@ -24,33 +28,47 @@ const wallNow = () => performance.timeOrigin + performance.now();
  * streams, so the client disturbs the figures less). With `stamped`, every token's text is its
  * generation time at the worker (CARAVAN_SIM_STAMP=1) and each gets a latency sample.
  */
-export function generate(url: string, body: Record<string, unknown>, stamped: boolean, retried = false): Promise<StreamResult> {
+export function generate(url: string, body: Record<string, unknown>, stamped: boolean): Promise<StreamResult> {
+  return stream(url, "generate", body, stamped);
+}
+
+/** POST /api/chat and read its NDJSON stream, as generate() does (no stamps). */
+export function chat(url: string, body: Record<string, unknown>): Promise<StreamResult> {
+  return stream(url, "chat", body, false);
+}
+
+function stream(url: string, api: Api, body: Record<string, unknown>, stamped: boolean, retried = false): Promise<StreamResult> {
   const payload = JSON.stringify(body);
+  const textKey = TEXT_KEY[api];
   const started = performance.now();
   return new Promise((resolve) => {
-    const result: StreamResult = { ok: false, tokens: 0, ttftMs: Number.NaN, latencies: [], arrivals: [] };
-    const req = http.request(`${url}/api/generate`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
+    const result: StreamResult = { ok: false, tokens: 0, ttftMs: Number.NaN, lastTextMs: Number.NaN, latencies: [], arrivals: [] };
+    const req = http.request(`${url}/api/${api}`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
       let pending = "";
       res.setEncoding("utf8");
+      const onText = (text: string, now: number) => {
+        const at = performance.now() - started;
+        if (Number.isNaN(result.ttftMs)) result.ttftMs = at;
+        result.lastTextMs = at;
+        if (stamped) addStamps(text, now);
+      };
       const onLine = (line: string, now: number) => {
-          // Fast path for a stamped token line (digits and spaces only, so no JSON escapes): the
-          // client shares the machine with what it measures, and a full parse per token is the
-          // largest part of its cost. Anything else (done, error, unstamped) is parsed whole.
-          if (stamped && line.endsWith('"done":false}')) {
-            const at = line.indexOf(RESPONSE_KEY);
+          // Fast path for a line that is not the last: only where its text starts and whether it
+          // is empty matter (stamped text is digits and spaces only, so it has no JSON escapes).
+          // The client shares the machine with what it measures, and a full parse per token is
+          // the largest part of its cost. The last line (done, error) is parsed whole.
+          if (line.endsWith('"done":false}')) {
+            const at = line.indexOf(textKey);
             if (at !== -1) {
-              const text = line.slice(at + RESPONSE_KEY.length, line.indexOf('"', at + RESPONSE_KEY.length));
-              if (text !== "" && Number.isNaN(result.ttftMs)) result.ttftMs = performance.now() - started;
-              addStamps(text, now);
+              const text = line.slice(at + textKey.length, line.indexOf('"', at + textKey.length));
+              if (text !== "") onText(text, now);
               return;
             }
           }
-          const parsed = JSON.parse(line) as { response?: string; done?: boolean; eval_count?: number; error?: string };
+          const parsed = JSON.parse(line) as { response?: string; message?: { content?: string }; done?: boolean; eval_count?: number; error?: string };
           if (parsed.error) result.error = parsed.error;
-          if (parsed.response) {
-            if (Number.isNaN(result.ttftMs)) result.ttftMs = performance.now() - started;
-            if (stamped) addStamps(parsed.response, now);
-          }
+          const text = api === "chat" ? parsed.message?.content : parsed.response;
+          if (text) onText(text, now);
           if (parsed.done) {
             result.ok = !result.error;
             if (!stamped) result.tokens = parsed.eval_count ?? 0;
@@ -86,7 +104,7 @@ export function generate(url: string, body: Record<string, unknown>, stamped: bo
     req.on("error", (error: NodeJS.ErrnoException) => {
       // A kept-alive socket the server closed for idleness just as this request went out on it
       // (Node's documented race): the request never reached the server, so send it again.
-      if (req.reusedSocket && error.code === "ECONNRESET" && !retried) return resolve(generate(url, body, stamped, true));
+      if (req.reusedSocket && error.code === "ECONNRESET" && !retried) return resolve(stream(url, api, body, stamped, true));
       resolve({ ...result, ok: false, error: String(error) });
     });
     req.end(payload);
