@@ -6,7 +6,7 @@ import { SimulatedEngine, type SimulatedEngineConfig } from "./simulated-engine.
 
 const [entry, other] = simulatedCatalog(["sim-a", "sim-b"], 2 * 1024 ** 3);
 const engine = (config: Partial<SimulatedEngineConfig> = {}) =>
-  new SimulatedEngine({ tokensPerSecond: 200, promptTokensPerSecond: 100_000, loadMs: 0, modelBytes: 2 * 1024 ** 3, numParallel: 2, defaultNumCtx: 2048, ...config });
+  new SimulatedEngine({ tokensPerSecond: 200, promptTokensPerSecond: 100_000, loadMs: 0, modelBytes: 2 * 1024 ** 3, numParallel: 2, batchSize: 16, defaultNumCtx: 2048, ...config });
 const chat = (e: SimulatedEngine, numPredict: number, signal: AbortSignal = new AbortController().signal, onText: (t: string) => void = () => {}) =>
   e.generate({ entry: entry!, messages: [{ role: "user", content: "hello there" }], options: { num_predict: numPredict }, signal, onText });
 

@@ -18,10 +18,10 @@ export interface SimulatedEngineConfig {
   /** sequences per model; more requests wait for a free one */
   numParallel: number;
   /**
-   * sequences that take their tokens from one decode step, as one GPU's batch does (default 16);
-   * a model with more sequences stands for several GPUs, whose steps are not aligned
+   * sequences that take their tokens from one decode step, as one GPU's batch does; a model with
+   * more sequences stands for several GPUs, whose steps are not aligned
    */
-  batchSize?: number;
+  batchSize: number;
   /** num_ctx when a request does not set it */
   defaultNumCtx: number;
   /** tokens generated when num_predict is not set (the simulation never stops by itself) */
@@ -36,7 +36,6 @@ export interface SimulatedEngineConfig {
 
 const WORDS = ["the", "caravan", "crossed", "a", "quiet", "desert", "at", "dawn", "and", "every", "camel", "carried", "one", "small", "lamp", "home"];
 const EMBED_DIMS = 64;
-const DEFAULT_BATCH_SIZE = 16;
 
 interface SimModel {
   name: string;
@@ -72,6 +71,7 @@ export class SimulatedEngine implements Engine {
     if (!(config.tokensPerSecond > 0)) throw new RangeError(`tokensPerSecond must be > 0, got ${config.tokensPerSecond}`);
     if (!(config.promptTokensPerSecond > 0)) throw new RangeError(`promptTokensPerSecond must be > 0, got ${config.promptTokensPerSecond}`);
     if (!Number.isInteger(config.numParallel) || config.numParallel < 1) throw new RangeError(`numParallel must be a positive integer, got ${config.numParallel}`);
+    if (!Number.isInteger(config.batchSize) || config.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${config.batchSize}`);
     this.log = config.log ?? (() => {});
     this.log("info", "simulated engine ready (no model runs: timers only)", {
       engine: this.name,
@@ -231,7 +231,7 @@ export class SimulatedEngine implements Engine {
   /** One clock per batch of sequences, their steps spread evenly over the token interval. */
   private stepClocks(): StepClock[] {
     const interval = 1000 / this.config.tokensPerSecond;
-    const batches = Math.ceil(this.config.numParallel / (this.config.batchSize ?? DEFAULT_BATCH_SIZE));
+    const batches = Math.ceil(this.config.numParallel / this.config.batchSize);
     return Array.from({ length: batches }, (_, i) => new StepClock(interval, (i * interval) / batches));
   }
 
