@@ -153,8 +153,12 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   });
 
   // Consume exactly the queues of the models loaded here, then tell the gateways. Syncs run one
-  // after another, so a late one never undoes what a newer state asked for.
+  // after another, so a late one never undoes what a newer state asked for. A sync reads the
+  // state when it starts, so one waiting behind the running sync covers every change made
+  // meanwhile: under load (two changes per job) the worker advertises once per round trip, not
+  // twice per job.
   let syncing: Promise<void> = Promise.resolve();
+  let waiting: Promise<void> | undefined;
   const syncOnce = async () => {
     if (!draining) {
       for (const entry of entries) {
@@ -165,8 +169,13 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     await transport.advertise(state());
   };
   const sync = (): Promise<void> => {
-    syncing = syncing.then(syncOnce).catch((error: unknown) => log.warn({ err: error }, "state sync failed"));
-    return syncing;
+    waiting ??= syncing = syncing
+      .then(() => {
+        waiting = undefined;
+        return syncOnce();
+      })
+      .catch((error: unknown) => log.warn({ err: error }, "state sync failed"));
+    return waiting;
   };
 
   const heartbeat = async () => {

@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { WIRE_VERSION, type JobEvent, type JobMessage, type WorkerState } from "@caravan/protocol";
+import { InMemoryTransport } from "@caravan/transport";
+import { loadWorkerConfig } from "./config.ts";
+import { startWorker, type RunningWorker } from "./worker.ts";
+
+/** An in-process transport whose advertisements take a round trip, as a SET over Redis does. */
+class RecordingTransport extends InMemoryTransport {
+  readonly advertised: WorkerState[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+
+  override async advertise(state: WorkerState): Promise<void> {
+    this.advertised.push(state);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.inFlight--;
+    return super.advertise(state);
+  }
+}
+
+const job = (): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: randomUUID(), model: "sim:latest", messages: [{ role: "user", content: "hi" }], options: { num_predict: 3 }, accepted_at: Date.now() });
+
+function run(transport: InMemoryTransport, message: JobMessage): Promise<JobEvent> {
+  return new Promise((resolve, reject) => {
+    transport.submit(message, (event) => (event.type === "done" || event.type === "error") && resolve(event)).catch(reject);
+  });
+}
+
+/** Resolves once no advertisement has been made for 50 ms. */
+async function settled(transport: RecordingTransport): Promise<void> {
+  for (let seen = -1; seen !== transport.advertised.length; ) {
+    seen = transport.advertised.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("the worker's state advertisements", () => {
+  let worker: RunningWorker | undefined;
+  afterEach(async () => worker?.close());
+
+  it("coalesce under load, run one at a time, and the last one shows the state after the jobs", async () => {
+    const transport = new RecordingTransport();
+    const config = loadWorkerConfig({ CARAVAN_ENGINE: "simulated", CARAVAN_SIM_MODELS: "sim", CARAVAN_SIM_LOAD_MS: "0", CARAVAN_SIM_TOKENS_PER_SECOND: "1000", CARAVAN_NUM_PARALLEL: "16", CARAVAN_WORKER_ID: "w1" });
+    worker = await startWorker(config, transport, pino({ level: "silent" }));
+    // A gateway loads a model with a command before it sends jobs (the queue is served once loaded).
+    const load = await transport.command("w1", { v: WIRE_VERSION, type: "load", id: randomUUID(), model: "sim:latest", options: {} }, 5000);
+    expect(load.ok).toBe(true);
+    await settled(transport);
+    const before = transport.advertised.length;
+
+    const jobs = 32;
+    const ends = await Promise.all(Array.from({ length: jobs }, () => run(transport, job())));
+    expect(ends.map((event) => event.type)).toEqual(Array(jobs).fill("done"));
+    await settled(transport);
+
+    // Each job changes the state twice (taken, finished); one advertisement in flight and one
+    // waiting behind it cover all of them.
+    const during = transport.advertised.length - before;
+    expect(during).toBeGreaterThan(0);
+    expect(during).toBeLessThan(jobs);
+    expect(transport.maxInFlight).toBe(1);
+    const last = transport.advertised.at(-1)!;
+    expect(last.busy).toBe(0);
+    expect(last.loaded.map((copy) => [copy.model, copy.busy, copy.loading])).toEqual([["sim:latest", 0, false]]);
+  });
+});
