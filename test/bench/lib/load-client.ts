@@ -2,6 +2,7 @@ import http from "node:http";
 
 /** Keep-alive sockets without a cap: each concurrent stream holds one. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+const MAX_STALE_SOCKET_RETRIES = 8;
 
 export interface StreamResult {
   ok: boolean;
@@ -37,7 +38,7 @@ export function chat(url: string, body: Record<string, unknown>): Promise<Stream
   return stream(url, "chat", body, false);
 }
 
-function stream(url: string, api: Api, body: Record<string, unknown>, stamped: boolean, retried = false): Promise<StreamResult> {
+function stream(url: string, api: Api, body: Record<string, unknown>, stamped: boolean, retries = 0): Promise<StreamResult> {
   const payload = JSON.stringify(body);
   const textKey = TEXT_KEY[api];
   const started = performance.now();
@@ -103,8 +104,10 @@ function stream(url: string, api: Api, body: Record<string, unknown>, stamped: b
     });
     req.on("error", (error: NodeJS.ErrnoException) => {
       // A kept-alive socket the server closed for idleness just as this request went out on it
-      // (Node's documented race): the request never reached the server, so send it again.
-      if (req.reusedSocket && error.code === "ECONNRESET" && !retried) return resolve(stream(url, api, body, stamped, true));
+      // (Node's documented race): the request never reached the server, so send it again. After
+      // a wide burst (the warm-up opens ~1,600 sockets) the server closes many idle sockets at
+      // once, and the next one the agent hands out may be closing too: each try uses one up.
+      if (req.reusedSocket && error.code === "ECONNRESET" && retries < MAX_STALE_SOCKET_RETRIES) return resolve(stream(url, api, body, stamped, retries + 1));
       resolve({ ...result, ok: false, error: String(error) });
     });
     req.end(payload);
