@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { luaScript } from "@caravan/transport";
 import { FAIR_TTL_MS, LEASE_STALE_MS, MAX_TAG, retryAfterS, WINDOW_MS, windowOf, type LimitStore, type Quota, type Verdict } from "./limit-store.ts";
 
 /**
@@ -54,17 +55,23 @@ const LIMITS = ["concurrency", "rpm", "tpm"] as const;
 
 /** LimitStore shared by every gateway of a cluster. Keys live under PREFIX:limits: and PREFIX:fair:. */
 export class RedisLimitStore implements LimitStore {
+  private readonly acquireScript: (...args: Array<string | number>) => Promise<[number, number, number]>;
+  private readonly fairEnterScript: (...args: Array<string | number>) => Promise<number>;
+  private readonly fairLeaveScript: (...args: Array<string | number>) => Promise<number>;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.acquireScript = luaScript(redis, 5, ACQUIRE);
+    this.fairEnterScript = luaScript(redis, 1, FAIR_ENTER);
+    this.fairLeaveScript = luaScript(redis, 1, FAIR_LEAVE);
+  }
 
   async acquire(keyId: string, quota: Quota, leaseId: string, now = Date.now()): Promise<Verdict> {
     const { current, previousWeight } = windowOf(now);
     const base = `${this.prefix}:limits:${keyId}`;
-    const [code, cur, prev] = (await this.redis.eval(
-      ACQUIRE,
-      5,
+    const [code, cur, prev] = await this.acquireScript(
       `${base}:leases`,
       `${base}:req:${current}`,
       `${base}:req:${current - 1}`,
@@ -79,7 +86,7 @@ export class RedisLimitStore implements LimitStore {
       now - LEASE_STALE_MS,
       LEASE_STALE_MS,
       WINDOW_MS * 2 + 5000,
-    )) as [number, number, number];
+    );
     if (code === 0) return { ok: true };
     const limit = LIMITS[code - 1]!;
     if (limit === "concurrency") return { ok: false, limit, retryAfterS: 1 };
@@ -97,12 +104,12 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async fairEnter(model: string, keyId: string): Promise<number> {
-    const tag = (await this.redis.eval(FAIR_ENTER, 1, `${this.prefix}:fair:${model}`, keyId, FAIR_TTL_MS)) as number;
+    const tag = await this.fairEnterScript(`${this.prefix}:fair:${model}`, keyId, FAIR_TTL_MS);
     return Math.min(tag, MAX_TAG);
   }
 
   async fairLeave(model: string, tag: number, started: boolean): Promise<void> {
-    await this.redis.eval(FAIR_LEAVE, 1, `${this.prefix}:fair:${model}`, tag, started ? "1" : "0");
+    await this.fairLeaveScript(`${this.prefix}:fair:${model}`, tag, started ? "1" : "0");
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Admission, QueueLimits, QueueStats } from "../types.ts";
 import type { RedisNames } from "./keys.ts";
+import { luaScript } from "./lua-script.ts";
 
 /**
  * Admission across gateways in one Lua script, so the bound holds exactly however many
@@ -46,14 +47,20 @@ return out
 `;
 
 export class RedisLedger {
+  private readonly admitScript: (...args: Array<string | number>) => Promise<number>;
+  private readonly statsScript: (...args: Array<string | number>) => Promise<Array<string | number>>;
+
   constructor(
     private readonly redis: Redis,
     private readonly names: RedisNames,
-  ) {}
+  ) {
+    this.admitScript = luaScript(redis, 1, ADMIT);
+    this.statsScript = luaScript(redis, 1, STATS);
+  }
 
   async admit(model: string, jobId: string, limits: QueueLimits): Promise<Admission> {
     const now = Date.now();
-    const result = (await this.redis.eval(ADMIT, 1, this.names.queuedModels, this.names.queuedPrefix, model, jobId, now, limits.perModel, limits.total, now - limits.staleAfterMs)) as number;
+    const result = await this.admitScript(this.names.queuedModels, this.names.queuedPrefix, model, jobId, now, limits.perModel, limits.total, now - limits.staleAfterMs);
     if (result === 1) return { ok: true };
     return { ok: false, full: result === -2 ? "total" : "model" };
   }
@@ -63,7 +70,7 @@ export class RedisLedger {
   }
 
   async stats(): Promise<QueueStats[]> {
-    const flat = (await this.redis.eval(STATS, 1, this.names.queuedModels, this.names.queuedPrefix)) as Array<string | number>;
+    const flat = await this.statsScript(this.names.queuedModels, this.names.queuedPrefix);
     const stats: QueueStats[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) stats.push({ model: String(flat[i]), waiting: Number(flat[i + 1]), oldestAdmittedAt: Number(flat[i + 2]) });
     return stats;

@@ -1,0 +1,50 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { luaScript } from "@caravan/transport";
+import { startRedis, type TestRedis } from "../harness/redis.ts";
+
+let redis: TestRedis;
+let client: Redis;
+let monitor: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url);
+  monitor = new Redis(redis.url);
+});
+afterAll(async () => {
+  client?.disconnect();
+  monitor?.disconnect();
+  await redis?.stop();
+});
+
+const INCR_BY = `return redis.call('INCRBY', KEYS[1], ARGV[1])`;
+
+describe("luaScript", () => {
+  it("runs by digest, not by text, and again after Redis forgot its scripts (as after a restart)", async () => {
+    const commands: string[] = [];
+    const watching = await monitor.monitor();
+    watching.on("monitor", (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
+    const incrBy = luaScript<number>(client, 1, INCR_BY);
+
+    expect(await incrBy("lua-script:n", 2)).toBe(2);
+    expect(await incrBy("lua-script:n", 3)).toBe(5);
+    await client.script("FLUSH");
+    expect(await incrBy("lua-script:n", 4)).toBe(9);
+    await client.ping(); // the monitor sees this after everything before it
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    watching.disconnect();
+
+    // The text goes once per connection; after that the digest. After the flush the digest
+    // misses (NOSCRIPT) and the text goes once more.
+    expect(commands.filter((c) => c === "eval" || c === "evalsha")).toEqual(["eval", "evalsha", "evalsha", "eval"]);
+  });
+
+  it("binds one command per text on a connection, whoever binds it", async () => {
+    const a = luaScript<number>(client, 1, INCR_BY);
+    const b = luaScript<number>(client, 1, INCR_BY);
+    const other = luaScript<string>(client, 0, `return 'other'`);
+    expect(await a("lua-script:m", 1)).toBe(1);
+    expect(await b("lua-script:m", 1)).toBe(2);
+    expect(await other()).toBe("other");
+  });
+});
