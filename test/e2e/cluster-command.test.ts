@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { alive } from "../../apps/worker/src/testing/alive.ts";
 import { freePort } from "../harness/ports.ts";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
 
@@ -75,14 +76,6 @@ describe("caravan cluster", () => {
     child.kill("SIGKILL");
     // its children see their stdin close and drain; the gateway's port closes
     await expect.poll(() => portOpen(port), { timeout: 15_000, interval: 200 }).toBe(false);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     await expect.poll(() => pids.filter(alive), { timeout: 15_000, interval: 200 }).toEqual([]);
     // The private redis-server cannot notice its parent's death (documented): stop it here.
     const redisPort = Number(/Redis redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);

@@ -4,6 +4,7 @@ import { findModel, scanModels, type CatalogEntry } from "../../catalog/catalog.
 import { TEST_MODELS_DIR } from "../../catalog/test-models.ts";
 import { LlamaEngine } from "../engine.ts";
 import { EngineClosedError, EngineError, GenerationAbortedError } from "../errors.ts";
+import { alive } from "../../testing/alive.ts";
 import { IsolatedEngine } from "./isolated-engine.ts";
 
 // Real runner processes on the tiny models; TinyStories-656K aborts its process on `#` (see ../shared/models/README.md).
@@ -16,14 +17,6 @@ const config = { threads: 1, numParallel: 1, gpu: false as const, defaultNumCtx:
 const user = (content: string): ChatMessage[] => [{ role: "user", content }];
 const greedy = (n: number): ModelOptions => ({ temperature: 0, num_predict: n });
 const never = () => new AbortController().signal;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 beforeAll(async () => {
   const entries = await scanModels(TEST_MODELS_DIR);
