@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandProgress, type CommandReply, type WorkerState } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
 import { EventOutbox } from "./event-outbox.ts";
+import { HeardCancels } from "./heard-cancels.ts";
 import { createSequencer } from "../sequencer.ts";
 import type { CommandContext, CommandHandler, JobHandler, WorkerTransport } from "../types.ts";
 import { redisNames, WORKER_STATE_TTL_MS, type RedisNames } from "./keys.ts";
@@ -31,6 +32,7 @@ export class RedisWorkerTransport implements WorkerTransport {
   private readonly running = new Map<string, AbortController>();
   private readonly workerId: string;
   private readonly outbox = new EventOutbox((channel, message) => this.publishEvent(channel, message));
+  private readonly cancels = new HeardCancels();
   private commandHandler: CommandHandler | undefined;
   private subscribed: Promise<unknown> | undefined;
   private closing: Promise<void> | undefined;
@@ -52,6 +54,9 @@ export class RedisWorkerTransport implements WorkerTransport {
       if (this.closing) return;
       for (const controller of this.running.values()) controller.abort(new Error("lost the connection to Redis"));
     });
+    // ioredis subscribes again by itself after a reconnection; what was broadcast meanwhile is lost.
+    this.subscriber.on("close", () => this.cancels.deaf());
+    this.subscriber.on("ready", () => this.subscribed && this.cancels.listening());
     for (const connection of [this.redis, this.subscriber]) connection.on("error", () => undefined); // reported through the failing calls
   }
 
@@ -104,7 +109,7 @@ export class RedisWorkerTransport implements WorkerTransport {
   }
 
   private subscribe(): Promise<unknown> {
-    this.subscribed ??= this.subscriber.subscribe(this.names.cancel, this.names.commands(this.workerId));
+    this.subscribed ??= this.subscriber.subscribe(this.names.cancel, this.names.commands(this.workerId)).then(() => this.cancels.listening());
     return this.subscribed;
   }
 
@@ -135,13 +140,19 @@ export class RedisWorkerTransport implements WorkerTransport {
     }
     this.running.set(jobId, controller);
     try {
-      // A cancel sent before this worker took the job left a marker. It is checked alongside the
-      // start rather than before it (one round trip less before the first token): a job cancelled
-      // that early aborts within the round trip, and the gateway has already ended its request.
-      this.redis.get(this.names.cancelled(jobId)).then(
-        (cancelled) => cancelled !== null && controller.abort(new Error(cancelled)),
-        () => undefined, // Redis away: the connection's close aborts running jobs anyway
-      );
+      // A cancel broadcast before this worker took the job was heard and remembered. Only a job
+      // accepted while this worker was not listening (it had just (re)connected) is checked
+      // against the marker the cancel left, alongside the start rather than before it (one round
+      // trip less before the first token): a job cancelled that early aborts within the round
+      // trip, and the gateway has already ended its request.
+      const heard = this.cancels.take(jobId);
+      if (heard !== undefined) controller.abort(new Error(heard));
+      else if (!this.cancels.heardAllSince(parsed.data.accepted_at)) {
+        this.redis.get(this.names.cancelled(jobId)).then(
+          (cancelled) => cancelled !== null && controller.abort(new Error(cancelled)),
+          () => undefined, // Redis away: the connection's close aborts running jobs anyway
+        );
+      }
       await handler(parsed.data, { signal: controller.signal, emit: (body) => publish(stamp(body)) });
     } catch (error) {
       await publish(stamp({ type: "error", code: "internal", message: error instanceof Error ? error.message : String(error) }));
@@ -173,7 +184,9 @@ export class RedisWorkerTransport implements WorkerTransport {
     } catch {
       return;
     }
-    this.running.get(message.id)?.abort(new Error(message.reason));
+    const running = this.running.get(message.id);
+    if (running) running.abort(new Error(message.reason));
+    else this.cancels.remember(message.id, message.reason); // this worker may be taking it right now
   }
 
   private async onCommandMessage(raw: string): Promise<void> {
