@@ -51,10 +51,13 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
     ...options.env,
   };
   const children: ChildProcess[] = [];
-  // BENCH_PROFILE_DIR=DIR: every caravan process writes a V8 CPU profile there when it stops
-  // (node refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line).
-  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  // BENCH_PROFILE_DIR=DIR: every caravan process (or only the gateway or the workers, with
+  // BENCH_PROFILE=gateway|worker: profiling slows a process, and 16 profiled workers distort
+  // what they share the machine with) writes a V8 CPU profile there when it stops (node refuses
+  // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
+  const profiled = (entry: string) => process.env.BENCH_PROFILE_DIR && (!process.env.BENCH_PROFILE || entry.includes(`/${process.env.BENCH_PROFILE}/`));
   const start = (entry: string, extra: Record<string, string>) => {
+    const profile = profiled(entry) ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const child = spawn(process.execPath, [...profile, "--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));

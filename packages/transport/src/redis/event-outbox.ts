@@ -15,8 +15,8 @@ export const EVENT_WINDOW_MS = 4;
  * else that turn sends: a batching engine releases all its streams' tokens together), so a quiet
  * stream pays no delay; events that come faster wait for the rest of the window and leave
  * together as one JSON array. A worker serving many streams for one gateway thus sends at most
- * one message per window instead of one per token. An `urgent` event (a job's first, on which its
- * time to first token hangs) goes at once with whatever waits before it.
+ * one message per window instead of one per token. An `urgent` event (a job's first output or its
+ * end: see jobUrgency) goes at once with whatever waits before it.
  *
  * Events of one channel leave in the order they were sent (publishes on one connection reach
  * Redis in order). Each send resolves with the number of subscribers that received the message
@@ -85,4 +85,20 @@ interface Channel {
 interface Pending {
   json: string;
   resolve: (receivers: number) => void;
+}
+
+/**
+ * Which of one job's events go at once rather than with the window: its first output and its
+ * end, since neither its time to first token nor the end of its request (all a `stream: false`
+ * client waits for) may wait for other jobs' batching. Its `started` and the tokens between ride
+ * the window; the first output carries a `started` still waiting, as events leave in order.
+ */
+export function jobUrgency(): (event: { type: string }) => boolean {
+  let answered = false;
+  return (event) => {
+    if (event.type === "started") return false;
+    const first = !answered;
+    answered = true;
+    return first || event.type === "done" || event.type === "error";
+  };
 }

@@ -2,7 +2,7 @@ import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandProgress, type CommandReply, type WorkerState } from "@caravan/protocol";
 import { closeAll } from "../close-all.ts";
-import { EventOutbox } from "./event-outbox.ts";
+import { EventOutbox, jobUrgency } from "./event-outbox.ts";
 import { HeardCancels } from "./heard-cancels.ts";
 import { createSequencer } from "../sequencer.ts";
 import type { CommandContext, CommandHandler, JobHandler, WorkerTransport } from "../types.ts";
@@ -121,13 +121,9 @@ export class RedisWorkerTransport implements WorkerTransport {
     const channel = replyChannel(bullJob.data);
     // Every gateway names its reply channel; without one, nobody could hear the job's answer.
     if (channel === undefined) return;
-    // Until the job's first output has left, its events go at once: its time to first token
-    // must not wait for other jobs' batching window.
-    let answered = false;
+    const urgent = jobUrgency();
     const publish = async (event: ReturnType<typeof stamp>) => {
-      const urgent = !answered;
-      if (event.type !== "started") answered = true;
-      const listeners = await this.outbox.send(channel, JSON.stringify(event), urgent);
+      const listeners = await this.outbox.send(channel, JSON.stringify(event), urgent(event));
       // The gateway listens on its channel from before it enqueues until it stops, so nobody
       // listening means that gateway is gone (crashed, killed): stop generating for no one.
       if (listeners === 0 && event.type !== "done" && event.type !== "error" && !controller.signal.aborted) {
