@@ -52,9 +52,10 @@ describe("bench scenarios (smoke size)", () => {
     const { dir, rows } = await runParallel({ sequences: [1, 2], tokens: 16, runs: 1 }, { command: "smoke", outDir: path.join(out, "parallel") });
     for (const row of rows) {
       expect(row.direct_tokens_per_s).toBeGreaterThan(0);
+      expect(row.direct_staggered_tokens_per_s).toBeGreaterThan(0);
       expect(row.caravan_tokens_per_s).toBeGreaterThan(0);
     }
-    await expectReport(dir, ["parallel.svg"], ["caravan ÷ direct"]);
+    await expectReport(dir, ["parallel.svg"], ["caravan ÷ direct", "direct, staggered tokens/s"]);
   });
 
   it("overhead: direct vs one process vs over Redis on the real engine", async () => {
