@@ -6,16 +6,20 @@ import { InMemoryTransport } from "@caravan/transport";
 import { loadWorkerConfig } from "./config.ts";
 import { startWorker, type RunningWorker } from "./worker.ts";
 
-/** An in-process transport whose advertisements take a round trip, as a SET over Redis does. */
+/**
+ * An in-process transport whose advertisements take a round trip, as a SET over Redis does, and
+ * can be held (a slow Redis): while one is held, the worker's state keeps changing.
+ */
 class RecordingTransport extends InMemoryTransport {
   readonly advertised: WorkerState[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  held: Promise<void> | undefined;
 
   override async advertise(state: WorkerState): Promise<void> {
     this.advertised.push(state);
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all([this.held, new Promise((resolve) => setTimeout(resolve, 5))]);
     this.inFlight--;
     return super.advertise(state);
   }
@@ -41,7 +45,7 @@ describe("the worker's state advertisements", () => {
   let worker: RunningWorker | undefined;
   afterEach(async () => worker?.close());
 
-  it("coalesce under load, run one at a time, and the last one shows the state after the jobs", async () => {
+  it("coalesce: changes made while one is in flight make one more, and the last shows the state after them", async () => {
     const transport = new RecordingTransport();
     const config = loadWorkerConfig({ CARAVAN_ENGINE: "simulated", CARAVAN_SIM_MODELS: "sim", CARAVAN_SIM_LOAD_MS: "0", CARAVAN_SIM_TOKENS_PER_SECOND: "1000", CARAVAN_NUM_PARALLEL: "16", CARAVAN_WORKER_ID: "w1" });
     worker = await startWorker(config, transport, pino({ level: "silent" }));
@@ -51,16 +55,21 @@ describe("the worker's state advertisements", () => {
     await settled(transport);
     const before = transport.advertised.length;
 
+    // Every job changes the state twice (taken, finished). The first advertisement is held
+    // until all 32 jobs have ended, however slow the machine.
+    let release = () => {};
+    transport.held = new Promise<void>((resolve) => (release = resolve));
     const jobs = 32;
     const ends = await Promise.all(Array.from({ length: jobs }, () => run(transport, job())));
     expect(ends.map((event) => event.type)).toEqual(Array(jobs).fill("done"));
+    release();
+    transport.held = undefined;
     await settled(transport);
 
-    // Each job changes the state twice (taken, finished); one advertisement in flight and one
-    // waiting behind it cover all of them.
-    const during = transport.advertised.length - before;
-    expect(during).toBeGreaterThan(0);
-    expect(during).toBeLessThan(jobs);
+    // The held one and one waiting behind it, which carries every change since (a heartbeat,
+    // every 2 s, may add one more). Without coalescing: one per change, 64 or more.
+    expect(transport.advertised.length - before).toBeGreaterThanOrEqual(2);
+    expect(transport.advertised.length - before).toBeLessThanOrEqual(3);
     expect(transport.maxInFlight).toBe(1);
     const last = transport.advertised.at(-1)!;
     expect(last.busy).toBe(0);
