@@ -36,9 +36,25 @@ function submit(message: JobMessage): Promise<JobEvent> {
   });
 }
 
+/** GET keys (and PINGs, as "PING") that Redis ran, in order, from a MONITOR started before any job. */
+const lookups: string[] = [];
+let monitorClient: Redis;
+let monitor: Redis;
+
 beforeAll(async () => {
   redis = await startRedis();
   raw = new Redis(redis.url);
+  // Started while nothing else talks to Redis: a MONITOR started amid traffic can read the first
+  // lines as replies (ioredis reports a command queue state error).
+  monitorClient = new Redis(redis.url);
+  monitor = await monitorClient.monitor();
+  // Lines still buffered when it disconnects read as replies to no command, which ioredis reports.
+  monitor.on("error", () => undefined);
+  monitor.on("monitor", (_time: string, args: string[]) => {
+    const command = String(args[0]).toLowerCase();
+    if (command === "get") lookups.push(String(args[1]));
+    if (command === "ping") lookups.push("PING");
+  });
   gateway = new RedisGatewayTransport({ url: redis.url, prefix });
   worker = new RedisWorkerTransport({ url: redis.url, prefix, workerId: "w1" });
   await worker.onCommand(async () => ({ ok: true })); // subscribes the worker to the cancel channel
@@ -50,6 +66,8 @@ afterAll(async () => {
   // redis-server must still go.
   await Promise.race([Promise.allSettled([gateway?.close(), worker?.close()]), new Promise((resolve) => setTimeout(resolve, 5000))]);
   raw?.disconnect();
+  monitor?.disconnect();
+  monitorClient?.disconnect();
   await redis?.stop();
 });
 
@@ -78,15 +96,15 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
   });
 
   it("runs a job nobody cancelled, with no marker lookup when the worker has been listening", async () => {
-    const lookups: string[] = [];
-    const monitor = await new Redis(redis.url).monitor();
-    monitor.on("monitor", (_time: string, args: string[]) => String(args[0]).toLowerCase() === "get" && lookups.push(String(args[1])));
+    const seenBefore = lookups.length;
     const message = job("plain:latest", Date.now() + 3_600_000);
     const ended = submit(message);
     await worker.serve("plain:latest", handler, 1);
     await waitFor(async () => seen.has(message.id));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    monitor.disconnect();
+    // A lookup would have been sent before the job's handler ran; the monitor shows commands in
+    // the order Redis ran them, so once it shows this later PING it has shown any such GET.
+    await raw.ping();
+    await waitFor(async () => lookups.slice(seenBefore).includes("PING"));
     expect(lookups).not.toContain(names.cancelled(message.id));
     expect(seen.get(message.id)).toEqual({ abortedAtStart: false, reason: undefined }); // still running
     const cancel: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: message.id, reason: "done with test" };
