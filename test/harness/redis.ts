@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { startRedisServer, type LocalRedis } from "@caravan/cli";
 
 export type TestRedis = LocalRedis;
@@ -8,4 +10,46 @@ export type TestRedis = LocalRedis;
  */
 export function startRedis(): Promise<TestRedis> {
   return startRedisServer();
+}
+
+/** What Redis runs, as its MONITOR reports it. */
+export interface CommandWatch {
+  /** every command since the watch began, in the order Redis ran them: [name in lower case, ...args] */
+  readonly commands: string[][];
+  /** Resolves once the watch has shown every command Redis ran before this call (an ECHO sent through `client` has come back through the watch). */
+  caughtUp(client: Redis): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Watches the commands Redis runs (MONITOR). Start it while nothing else talks to Redis: started
+ * amid traffic, ioredis can read the first lines as replies to its MONITOR command (a "command
+ * queue state error").
+ */
+export async function watchCommands(url: string): Promise<CommandWatch> {
+  const connection = new Redis(url);
+  const monitor = await connection.monitor();
+  // Lines still buffered when it disconnects read as replies to no command, which ioredis reports.
+  monitor.on("error", () => undefined);
+  const commands: string[][] = [];
+  const echoes = new Map<string, () => void>();
+  monitor.on("monitor", (_time: string, args: string[]) => {
+    const command = [String(args[0]).toLowerCase(), ...args.slice(1).map(String)];
+    commands.push(command);
+    if (command[0] === "echo") echoes.get(command[1]!)?.();
+  });
+  return {
+    commands,
+    async caughtUp(client) {
+      const marker = `caught-up-${randomUUID()}`;
+      const seen = new Promise<void>((resolve) => echoes.set(marker, resolve));
+      await client.echo(marker);
+      await seen;
+      echoes.delete(marker);
+    },
+    close() {
+      monitor.disconnect();
+      connection.disconnect();
+    },
+  };
 }

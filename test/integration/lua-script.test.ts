@@ -1,19 +1,16 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { luaScript } from "@caravan/transport";
-import { startRedis, type TestRedis } from "../harness/redis.ts";
+import { startRedis, watchCommands, type TestRedis } from "../harness/redis.ts";
 
 let redis: TestRedis;
 let client: Redis;
-let monitor: Redis;
 beforeAll(async () => {
   redis = await startRedis();
   client = new Redis(redis.url);
-  monitor = new Redis(redis.url);
 });
 afterAll(async () => {
   client?.disconnect();
-  monitor?.disconnect();
   await redis?.stop();
 });
 
@@ -21,24 +18,20 @@ const INCR_BY = `return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 
 describe("luaScript", () => {
   it("runs by digest, not by text, and again after Redis forgot its scripts (as after a restart)", async () => {
-    const commands: string[] = [];
-    const watching = await monitor.monitor();
-    // Lines still buffered when it disconnects read as replies to no command: ioredis reports them as errors.
-    watching.on("error", () => undefined);
-    watching.on("monitor", (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
+    const watch = await watchCommands(redis.url);
     const incrBy = luaScript<number>(client, 1, INCR_BY);
 
     expect(await incrBy("lua-script:n", 2)).toBe(2);
     expect(await incrBy("lua-script:n", 3)).toBe(5);
     await client.script("FLUSH");
     expect(await incrBy("lua-script:n", 4)).toBe(9);
-    await client.ping(); // the monitor sees this after everything before it
-    await expect.poll(() => commands.includes("ping"), { timeout: 5000, interval: 10 }).toBe(true);
-    watching.disconnect();
+    await watch.caughtUp(client);
+    watch.close();
 
     // The text goes once per connection; after that the digest. After the flush the digest
     // misses (NOSCRIPT) and the text goes once more.
-    expect(commands.filter((c) => c === "eval" || c === "evalsha")).toEqual(["eval", "evalsha", "evalsha", "eval"]);
+    const scripted = watch.commands.map(([name]) => name).filter((name) => name === "eval" || name === "evalsha");
+    expect(scripted).toEqual(["eval", "evalsha", "evalsha", "eval"]);
   });
 
   it("binds one command per text on a connection, whoever binds it", async () => {

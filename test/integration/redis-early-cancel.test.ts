@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WIRE_VERSION, type CancelMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
 import { RedisGatewayTransport, RedisWorkerTransport, redisNames, type JobHandler } from "@caravan/transport";
-import { startRedis, type TestRedis } from "../harness/redis.ts";
+import { startRedis, watchCommands, type CommandWatch, type TestRedis } from "../harness/redis.ts";
 
 /**
  * A cancel can cross a worker taking the job: the gateway's remove() finds the job locked by a
@@ -36,25 +36,13 @@ function submit(message: JobMessage): Promise<JobEvent> {
   });
 }
 
-/** GET keys (and PINGs, as "PING") that Redis ran, in order, from a MONITOR started before any job. */
-const lookups: string[] = [];
-let monitorClient: Redis;
-let monitor: Redis;
+/** What Redis ran, from before any job. */
+let watch: CommandWatch;
 
 beforeAll(async () => {
   redis = await startRedis();
   raw = new Redis(redis.url);
-  // Started while nothing else talks to Redis: a MONITOR started amid traffic can read the first
-  // lines as replies (ioredis reports a command queue state error).
-  monitorClient = new Redis(redis.url);
-  monitor = await monitorClient.monitor();
-  // Lines still buffered when it disconnects read as replies to no command, which ioredis reports.
-  monitor.on("error", () => undefined);
-  monitor.on("monitor", (_time: string, args: string[]) => {
-    const command = String(args[0]).toLowerCase();
-    if (command === "get") lookups.push(String(args[1]));
-    if (command === "ping") lookups.push("PING");
-  });
+  watch = await watchCommands(redis.url); // before any job traffic, as it must
   gateway = new RedisGatewayTransport({ url: redis.url, prefix });
   worker = new RedisWorkerTransport({ url: redis.url, prefix, workerId: "w1" });
   await worker.onCommand(async () => ({ ok: true })); // subscribes the worker to the cancel channel
@@ -66,8 +54,7 @@ afterAll(async () => {
   // redis-server must still go.
   await Promise.race([Promise.allSettled([gateway?.close(), worker?.close()]), new Promise((resolve) => setTimeout(resolve, 5000))]);
   raw?.disconnect();
-  monitor?.disconnect();
-  monitorClient?.disconnect();
+  watch?.close();
   await redis?.stop();
 });
 
@@ -76,7 +63,7 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
     // Accepted long after the worker began listening: the worker needs no marker lookup.
     const message = job("heard:latest", Date.now() + 3_600_000);
     const ended = submit(message);
-    await waitFor(async () => (await raw.exists(`${names.bullPrefix}:${names.queue("heard:latest")}:${message.id}`)) === 1);
+    await expect.poll(() => raw.exists(`${names.bullPrefix}:${names.queue("heard:latest")}:${message.id}`), { timeout: 5000, interval: 10 }).toBe(1);
     const cancel: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: message.id, reason: "client disconnected" };
     expect(await raw.publish(names.cancel, JSON.stringify(cancel))).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the broadcast reaches the worker
@@ -96,16 +83,13 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
   });
 
   it("runs a job nobody cancelled, with no marker lookup when the worker has been listening", async () => {
-    const seenBefore = lookups.length;
     const message = job("plain:latest", Date.now() + 3_600_000);
     const ended = submit(message);
     await worker.serve("plain:latest", handler, 1);
-    await waitFor(async () => seen.has(message.id));
-    // A lookup would have been sent before the job's handler ran; the monitor shows commands in
-    // the order Redis ran them, so once it shows this later PING it has shown any such GET.
-    await raw.ping();
-    await waitFor(async () => lookups.slice(seenBefore).includes("PING"));
-    expect(lookups).not.toContain(names.cancelled(message.id));
+    await expect.poll(() => seen.has(message.id), { timeout: 5000, interval: 10 }).toBe(true);
+    // A lookup would have been sent before the job's handler ran.
+    await watch.caughtUp(raw);
+    expect(watch.commands.filter(([name]) => name === "get").map(([, key]) => key)).not.toContain(names.cancelled(message.id));
     expect(seen.get(message.id)).toEqual({ abortedAtStart: false, reason: undefined }); // still running
     const cancel: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: message.id, reason: "done with test" };
     await raw.publish(names.cancel, JSON.stringify(cancel));
@@ -114,10 +98,3 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
