@@ -134,6 +134,7 @@ export class LlamaEngine implements Engine {
     try {
       const loaded = handle.loaded!;
       const slot = await this.guard(loaded.pool.acquire(signal), req.signal);
+      loaded.steps.join();
       try {
         const { settings: sampling, ignored } = toSamplingSettings(req.options, slot.sequence.contextSize);
         if (ignored.length > 0) this.log("warn", "options not supported by the engine, ignored", { model: handle.name, options: ignored });
@@ -151,6 +152,7 @@ export class LlamaEngine implements Engine {
         }
         return { doneReason: result.doneReason, text: result.text, thinking: result.thinking, toolCalls: result.toolCalls, metrics };
       } finally {
+        loaded.steps.leave();
         loaded.pool.release(slot);
       }
     } finally {
@@ -213,6 +215,12 @@ export class LlamaEngine implements Engine {
   /** Names of the models in memory now, sorted. */
   loaded(): string[] {
     return [...this.handles.values()].filter((h) => h.loaded !== undefined).map((h) => h.name).sort();
+  }
+
+  /** How many decode rounds a loaded model's sequences took, and how many sequences stepped in them (see StepBarrier). */
+  stepCounts(name: string): { rounds: number; stepped: number } | undefined {
+    const steps = this.handles.get(canonicalModelName(name))?.loaded?.steps;
+    return steps && { rounds: steps.rounds, stepped: steps.stepped };
   }
 
   /**

@@ -7,6 +7,7 @@ import { SlotPool } from "./slot-pool.ts";
 import { TokenTexts } from "./logprobs.ts";
 import { noSwitches, withSwitches, type ChatWrapperSwitches } from "./request-chat-wrapper.ts";
 import { probeSampledTokens, type SampledToken } from "./token-probe.ts";
+import { keepInStep, StepBarrier } from "./step-barrier.ts";
 
 /** One sequence of the model's context, with the chat that generates on it. */
 export interface Slot {
@@ -41,6 +42,8 @@ export class LoadedModel {
     private readonly slots: readonly Slot[],
     readonly pool: SlotPool<Slot>,
     readonly chatWrapperName: string,
+    /** keeps the slots' decodes together; its counts say how many sequences a decode took */
+    readonly steps: StepBarrier,
   ) {
     this.embedder = new ModelEmbedder(model, context.contextSize, settings.threads);
   }
@@ -65,15 +68,17 @@ export class LoadedModel {
     }
     const chatWrapper = chatWrapperFor(model, entry.hasChatTemplate, entry.sidecar?.template);
     const tokenTexts = new TokenTexts(model);
+    const barrier = new StepBarrier();
     const slots = Array.from({ length: sequences }, (_, index) => {
       const sequence = context.getSequence();
+      keepInStep(sequence, barrier);
       const switches = noSwitches();
       const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: withSwitches(chatWrapper, switches) });
       const slot: Slot = { index, sequence, chat, onToken: undefined, sampleMetadata: undefined, switches, tokenTexts };
       probeSampledTokens(sequence, { metadata: () => slot.sampleMetadata, onToken: (sample) => slot.onToken?.(sample) });
       return slot;
     });
-    return new LoadedModel(entry.name, settings, model, context, slots, new SlotPool(slots), chatWrapper.wrapperName);
+    return new LoadedModel(entry.name, settings, model, context, slots, new SlotPool(slots), chatWrapper.wrapperName, barrier);
   }
 
   /** per-sequence context size after the library's rounding */
