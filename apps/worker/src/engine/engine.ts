@@ -134,7 +134,6 @@ export class LlamaEngine implements Engine {
     try {
       const loaded = handle.loaded!;
       const slot = await this.guard(loaded.pool.acquire(signal), req.signal);
-      loaded.steps.join();
       try {
         const { settings: sampling, ignored } = toSamplingSettings(req.options, slot.sequence.contextSize);
         if (ignored.length > 0) this.log("warn", "options not supported by the engine, ignored", { model: handle.name, options: ignored });
@@ -152,7 +151,7 @@ export class LlamaEngine implements Engine {
         }
         return { doneReason: result.doneReason, text: result.text, thinking: result.thinking, toolCalls: result.toolCalls, metrics };
       } finally {
-        loaded.steps.leave();
+        loaded.steps.leave(slot.sequence);
         loaded.pool.release(slot);
       }
     } finally {

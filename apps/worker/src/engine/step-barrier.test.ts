@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { StepBarrier } from "./step-barrier.ts";
 
-/** Arrives and records when the barrier lets this sequence go. */
+/** `name` arrives and is recorded when the barrier lets it go. */
 function arrive(barrier: StepBarrier, name: string, gone: string[]): void {
-  const turn = barrier.arrive();
+  const turn = barrier.arrive(sequence(name));
   if (turn === undefined) gone.push(name);
   else void turn.then(() => gone.push(name));
 }
+
+const sequences = new Map<string, object>();
+const sequence = (name: string) => sequences.get(name) ?? sequences.set(name, { name }).get(name)!;
 
 /** Lets the promises of released arrivals settle. */
 const settle = () => vi.advanceTimersByTimeAsync(0);
@@ -17,50 +20,55 @@ describe("StepBarrier", () => {
 
   it("never holds a sequence that generates alone", () => {
     const barrier = new StepBarrier();
-    barrier.join();
-    expect(barrier.arrive()).toBeUndefined();
-    expect(barrier.arrive()).toBeUndefined();
+    const gone: string[] = [];
+    arrive(barrier, "a", gone);
+    arrive(barrier, "a", gone);
+    expect(gone).toEqual(["a", "a"]);
     expect(vi.getTimerCount()).toBe(0);
     expect([barrier.rounds, barrier.stepped]).toEqual([2, 2]);
   });
 
-  it("lets every generating sequence go together once the last has arrived", async () => {
+  it("takes in a sequence at its first arrival and lets the generating ones go together once the last has arrived", async () => {
     const barrier = new StepBarrier();
-    for (let i = 0; i < 3; i++) barrier.join();
     const gone: string[] = [];
+    arrive(barrier, "a", gone); // alone: at once
+    arrive(barrier, "b", gone); // a newcomer waits for a's next arrival
+    await settle();
+    expect(gone).toEqual(["a"]);
     arrive(barrier, "a", gone);
+    await settle();
+    expect(gone).toEqual(["a", "b", "a"]);
+    arrive(barrier, "c", gone);
+    arrive(barrier, "a", gone);
+    await settle();
+    expect(gone).toEqual(["a", "b", "a"]);
     arrive(barrier, "b", gone);
     await settle();
-    expect(gone).toEqual([]);
-    arrive(barrier, "c", gone);
-    await settle();
-    expect(gone).toEqual(["a", "b", "c"]);
-    expect([barrier.rounds, barrier.stepped]).toEqual([1, 3]);
+    expect(gone).toEqual(["a", "b", "a", "c", "a", "b"]);
+    expect([barrier.rounds, barrier.stepped]).toEqual([3, 6]);
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("does not wait for a sequence that stopped generating", async () => {
+  it("does not wait for a sequence whose generation ended", async () => {
     const barrier = new StepBarrier();
-    for (let i = 0; i < 3; i++) barrier.join();
     const gone: string[] = [];
     arrive(barrier, "a", gone);
     arrive(barrier, "b", gone);
-    barrier.leave();
-    await settle();
-    expect(gone).toEqual(["a", "b"]);
-    // the two left go together from now on
     arrive(barrier, "a", gone);
     await settle();
-    expect(gone).toEqual(["a", "b"]);
-    arrive(barrier, "b", gone);
+    gone.length = 0;
+    arrive(barrier, "a", gone);
     await settle();
-    expect(gone).toEqual(["a", "b", "a", "b"]);
+    expect(gone).toEqual([]);
+    barrier.leave(sequence("b"));
+    await settle();
+    expect(gone).toEqual(["a"]);
+    arrive(barrier, "a", gone); // alone again
+    expect(gone).toEqual(["a", "a"]);
   });
 
   it("holds the arrived for at most twice a round's time when one is late", async () => {
     const barrier = new StepBarrier();
-    barrier.join();
-    barrier.join();
     // Rounds that take 10 ms from release to the next arrival (a slow model's decode and sampling).
     const gone: string[] = [];
     for (let round = 0; round < 40; round++) {
@@ -80,18 +88,19 @@ describe("StepBarrier", () => {
 
   it("waits at least 1 ms and at most 50 ms for a late sequence", async () => {
     const fast = new StepBarrier();
-    fast.join();
-    fast.join();
     const gone: string[] = [];
     arrive(fast, "a", gone);
-    await vi.advanceTimersByTimeAsync(1.9);
+    arrive(fast, "b", gone);
+    arrive(fast, "a", gone);
+    await settle();
+    gone.length = 0;
+    arrive(fast, "a", gone); // rounds so far took no time at all
+    await vi.advanceTimersByTimeAsync(0.9);
     expect(gone).toEqual([]);
     await vi.advanceTimersByTimeAsync(0.2);
     expect(gone).toEqual(["a"]);
 
     const slow = new StepBarrier();
-    slow.join();
-    slow.join();
     for (let round = 0; round < 40; round++) {
       arrive(slow, "a", gone);
       arrive(slow, "b", gone);

@@ -25,12 +25,14 @@ const MIN_WAIT_MS = 1;
  * is busy elsewhere (a long prompt, its request's work between tokens) holds the rest for at most
  * that long. A sequence alone never waits.
  *
- * Who is generating is told by the engine (join, leave: a request holding a slot), not read from
- * open evaluations: LlamaChat keeps a finished generation's evaluation open until its sequence's
- * next generation, so counting those would wait for sequences that are done.
+ * A sequence counts as generating from its first arrival (not from when its request took the
+ * slot: a request may spend a while before its first decode, compiling a grammar say) until the
+ * engine says its request's generation ended (leave). Not until its evaluation closes: LlamaChat
+ * keeps a finished generation's evaluation open until the sequence's next generation.
  */
 export class StepBarrier {
-  private participants = 0;
+  /** the sequences generating now: each from its first arrival until its request's generation ends */
+  private readonly members = new Set<object>();
   private waiting: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private releasedAt: number | undefined;
@@ -39,32 +41,28 @@ export class StepBarrier {
   rounds = 0;
   stepped = 0;
 
-  /** A request starts generating on one of the context's sequences. */
-  join(): void {
-    this.participants++;
+  /** `sequence`'s generation ended: those waiting for it go now if it was the last missing. */
+  leave(sequence: object): void {
+    if (!this.members.delete(sequence)) return;
+    if (this.waiting.length > 0 && this.waiting.length >= this.members.size) this.release();
   }
 
-  /** A request's generation ended: those waiting for it go now if it was the last missing. */
-  leave(): void {
-    this.participants--;
-    if (this.waiting.length > 0 && this.waiting.length >= this.participants) this.release();
-  }
-
-  /** Resolves when this sequence may queue its next decode; undefined when it may at once. */
-  arrive(): Promise<void> | undefined {
+  /** Resolves when `sequence` may queue its next decode; undefined when it may at once. */
+  arrive(sequence: object): Promise<void> | undefined {
     const now = performance.now();
+    this.members.add(sequence);
     if (this.waiting.length === 0 && this.releasedAt !== undefined) {
       // the first arrival after a release: how long the released round's decode and sampling took
       this.roundMs += (now - this.releasedAt - this.roundMs) / 8;
       this.releasedAt = undefined;
     }
-    if (this.participants <= 1) {
+    if (this.members.size <= 1) {
       this.count(1, now);
       return undefined;
     }
     return new Promise((resolve) => {
       this.waiting.push(resolve);
-      if (this.waiting.length >= this.participants) this.release();
+      if (this.waiting.length >= this.members.size) this.release();
       else this.timer ??= setTimeout(() => this.release(), Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, 2 * this.roundMs)));
     });
   }
@@ -95,20 +93,23 @@ type Input = void | Token | Token[];
  */
 export function keepInStep(sequence: LlamaContextSequence, barrier: StepBarrier): void {
   const evaluateWithMetadata = sequence.evaluateWithMetadata.bind(sequence);
-  sequence.evaluateWithMetadata = ((tokens, metadata, options) => inStep(evaluateWithMetadata(tokens, metadata, options), barrier)) as typeof evaluateWithMetadata;
+  sequence.evaluateWithMetadata = ((tokens, metadata, options) => inStep(evaluateWithMetadata(tokens, metadata, options), barrier, sequence)) as typeof evaluateWithMetadata;
 }
 
-async function* inStep<T>(inner: AsyncGenerator<T, void, Input>, barrier: StepBarrier): AsyncGenerator<T, void, Input> {
+async function* inStep<T>(inner: AsyncGenerator<T, void, Input>, barrier: StepBarrier, sequence: object): AsyncGenerator<T, void, Input> {
   let input: Input = undefined;
   try {
     while (true) {
-      const turn = barrier.arrive();
+      const turn = barrier.arrive(sequence);
       if (turn) await turn;
       const result = await inner.next(input);
       if (result.done) return;
       input = yield result.value;
     }
   } finally {
+    // Usually the engine has said so already; this keeps a sequence whose request never did
+    // (were an evaluation to run outside a request) from holding the others for good.
+    barrier.leave(sequence);
     await inner.return();
   }
 }
