@@ -49,7 +49,7 @@ describe("bench scenarios (smoke size)", () => {
   });
 
   it("parallel: caravan vs node-llama-cpp directly on the real engine", async () => {
-    const { dir, rows } = await runParallel({ sequences: [1, 2], tokens: 16, runs: 1 }, { command: "smoke", outDir: path.join(out, "parallel") });
+    const { dir, rows } = await runParallel({ sequences: [1, 2], tokens: 16, runs: 1, warmup: 2 }, { command: "smoke", outDir: path.join(out, "parallel") });
     for (const row of rows) {
       expect(row.direct_tokens_per_s).toBeGreaterThan(0);
       expect(row.direct_staggered_tokens_per_s).toBeGreaterThan(0);

@@ -19,15 +19,19 @@ export interface ParallelParams {
   sequences: number[];
   tokens: number;
   runs: number;
+  /** requests (of WARMUP_TOKENS) each side serves before measuring, N at a time */
+  warmup: number;
 }
 
-export const PARALLEL_FULL: ParallelParams = { sequences: [1, 2, 4, 8], tokens: 256, runs: 5 };
+export const PARALLEL_FULL: ParallelParams = { sequences: [1, 2, 4, 8], tokens: 256, runs: 5, warmup: 300 };
+/** Tokens per warm-up request: enough to run every per-token path, few enough to be quick. */
+const WARMUP_TOKENS = 32;
 const PROMPT = "Once upon a time";
 /** How far apart the staggered direct generations start (requests over HTTP arrive ~0.5–1 ms apart here). */
 const STAGGER_MS = 1;
 
 /** node-llama-cpp in this process: one context with n sequences, n LlamaChat generations at once. */
-async function openDirect(n: number, tokens: number) {
+async function openDirect(n: number) {
   const llama = await getLlama({ gpu: false, maxThreads: 1 });
   const model = await llama.loadModel({ modelPath: path.join(MODELS_DIR, "stories260K.gguf") });
   const context = await model.createContext({ contextSize: 2048, threads: 1, sequences: n });
@@ -35,7 +39,7 @@ async function openDirect(n: number, tokens: number) {
   const history = toChatHistory([{ role: "user", content: PROMPT }]);
   return {
     /** `staggerMs`: generation i starts i × staggerMs after the first, as requests arriving one by one do. */
-    async run(staggerMs = 0): Promise<number> {
+    async run(tokens: number, staggerMs = 0): Promise<number> {
       let total = 0;
       const started = performance.now();
       await Promise.all(
@@ -56,11 +60,11 @@ async function openDirect(n: number, tokens: number) {
 }
 
 /** caravan in one process (`pnpm start`) with n sequences: n concurrent streamed requests. */
-async function openCaravan(n: number, tokens: number) {
+async function openCaravan(n: number) {
   const single = await startSingleProcess({ CARAVAN_NUM_PARALLEL: String(n) });
   const url = single.gatewayUrls[0]!;
   return {
-    async run(): Promise<number> {
+    async run(tokens: number): Promise<number> {
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: n }, () => generate(url, { model: "stories260K", prompt: PROMPT, options: { temperature: 0, num_predict: tokens } }, false)));
       if (results.some((r) => !r.ok)) throw new Error(`caravan request failed: ${results.find((r) => !r.ok)?.error}`);
@@ -72,17 +76,25 @@ async function openCaravan(n: number, tokens: number) {
 
 /**
  * Both stay up and take turns, run by run, so that the machine's drift (2 shared cores whose
- * speed moved by a third within minutes) falls on both alike; run 0 of each warms up.
+ * speed moved by a third within minutes) falls on both alike. Both first serve `warmup` short
+ * requests, N at a time: a fresh caravan process (and its runner) runs its per-token code in
+ * V8's interpreter at first, which cost it a quarter of its speed at 1 sequence against a direct
+ * side warmed by the levels before; run 0 of each is not counted either.
  */
-async function sideBySide(n: number, tokens: number, runs: number): Promise<{ direct: number[]; staggered: number[]; caravan: number[] }> {
-  const direct = await openDirect(n, tokens);
-  const caravan = await openCaravan(n, tokens);
+async function sideBySide(n: number, params: ParallelParams): Promise<{ direct: number[]; staggered: number[]; caravan: number[] }> {
+  const { tokens, runs } = params;
+  const direct = await openDirect(n);
+  const caravan = await openCaravan(n);
   const rates = { direct: [] as number[], staggered: [] as number[], caravan: [] as number[] };
   try {
+    for (let i = 0; i < Math.ceil(params.warmup / n); i++) {
+      await direct.run(WARMUP_TOKENS);
+      await caravan.run(WARMUP_TOKENS);
+    }
     for (let run = 0; run <= runs; run++) {
-      const d = await direct.run();
-      const s = await direct.run(STAGGER_MS);
-      const c = await caravan.run();
+      const d = await direct.run(tokens);
+      const s = await direct.run(tokens, STAGGER_MS);
+      const c = await caravan.run(tokens);
       if (run > 0) {
         rates.direct.push(d);
         rates.staggered.push(s);
@@ -99,7 +111,7 @@ export async function runParallel(params: ParallelParams, options: { command: st
   const machine = machineFacts();
   const rows = [];
   for (const n of params.sequences) {
-    const rates = await sideBySide(n, params.tokens, params.runs);
+    const rates = await sideBySide(n, params);
     const d = median(rates.direct);
     const s = median(rates.staggered);
     const c = median(rates.caravan);
@@ -108,7 +120,7 @@ export async function runParallel(params: ParallelParams, options: { command: st
   }
   const at4 = rows.find((r) => r.sequences === 4);
   const notes = [
-    `caravan: one process (\`pnpm start\`, in-memory transport) with CARAVAN_NUM_PARALLEL = N and 1 thread, N concurrent streamed /api/generate requests; direct: node-llama-cpp in the benchmark's process, one context with N sequences, 1 thread, N LlamaChat generations at once. Same prompt, greedy, ${params.tokens} tokens each. Both stay up and take turns run by run (median of ${params.runs} each, after one warm-up run).`,
+    `caravan: one process (\`pnpm start\`, in-memory transport) with CARAVAN_NUM_PARALLEL = N and 1 thread, N concurrent streamed /api/generate requests; direct: node-llama-cpp in the benchmark's process, one context with N sequences, 1 thread, N LlamaChat generations at once. Same prompt, greedy, ${params.tokens} tokens each. Both serve ${params.warmup} warm-up requests of ${WARMUP_TOKENS} tokens (N at a time), then take turns run by run (median of ${params.runs} each, after one more warm-up run).`,
     at4 ? `At 4 sequences caravan reaches ${at4.ratio} × direct (target ≥ 0.9: ${at4.ratio >= 0.9 ? "met" : "missed"}).` : `4 sequences not run.`,
     `"direct, staggered": the same direct generations, started ${STAGGER_MS} ms apart, as N requests arriving over HTTP one after another reach the engine. node-llama-cpp batches the sequences whose next token is queued when a decode is dispatched; generations started in one tick stay in step and share every decode, generations started apart can fall into separate decodes, and on a model this small each decode's fixed cost dominates.`,
     `On 2 cores, llama.cpp's thread shares the machine with the caravan process's event loop (HTTP, chunk batching); the tiny model makes each token ~0.5 ms, so any per-token work shows.`,
