@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { startRedisServer, type LocalRedis } from "@caravan/cli";
 
 export type TestRedis = LocalRedis;
@@ -10,6 +11,32 @@ export type TestRedis = LocalRedis;
  */
 export function startRedis(): Promise<TestRedis> {
   return startRedisServer();
+}
+
+/**
+ * A private redis-server and a plain client to it, for one test file: both started before its
+ * tests and stopped after them. Call it before the file's own hooks: vitest runs afterAll hooks
+ * in reverse order, so the file's own (closing its transports) run while Redis is still up.
+ */
+export function useRedis(): { readonly url: string; readonly client: Redis } {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    client = new Redis(server.url);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }
 
 /** What Redis runs, as its MONITOR reports it. */

@@ -1,25 +1,15 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryLimitStore } from "../../apps/gateway/src/limits/memory-limit-store.ts";
 import type { LimitStore, Quota } from "../../apps/gateway/src/limits/limit-store.ts";
 import { RedisLimitStore } from "../../apps/gateway/src/limits/redis-limit-store.ts";
-import { startRedis, type TestRedis } from "../harness/redis.ts";
+import { useRedis } from "../harness/redis.ts";
 
 /**
  * The contract of a LimitStore, over both implementations: the in-memory one (`pnpm start`) and
  * the Redis one (a cluster) against a real redis-server. Time is passed in, not waited for.
  */
-let redis: TestRedis;
-let client: Redis;
+const redis = useRedis();
 let run = 0;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-});
 
 const open: Quota = { maxConcurrent: 0, rpm: 0, tpm: 0 };
 // 30 s into a minute: the previous minute still counts half
@@ -27,7 +17,7 @@ const T0 = Date.UTC(2030, 0, 1, 0, 0, 30);
 
 describe.each([
   ["memory", (): LimitStore => new MemoryLimitStore()],
-  ["redis", (): LimitStore => new RedisLimitStore(client, `limits-test-${process.pid}-${++run}`)],
+  ["redis", (): LimitStore => new RedisLimitStore(redis.client, `limits-test-${process.pid}-${++run}`)],
 ])("%s LimitStore", (_, make) => {
   it("bounds concurrent requests per key, and frees a slot on release (twice is harmless)", async () => {
     const store = make();

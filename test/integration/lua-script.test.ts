@@ -1,31 +1,21 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { luaScript } from "@caravan/transport";
-import { startRedis, watchCommands, type TestRedis } from "../harness/redis.ts";
+import { useRedis, watchCommands } from "../harness/redis.ts";
 
-let redis: TestRedis;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-});
+const redis = useRedis();
 
 const INCR_BY = `return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 
 describe("luaScript", () => {
   it("runs by digest, not by text, and again after Redis forgot its scripts (as after a restart)", async () => {
     const watch = await watchCommands(redis.url);
-    const incrBy = luaScript<number>(client, 1, INCR_BY);
+    const incrBy = luaScript<number>(redis.client, 1, INCR_BY);
 
     expect(await incrBy("lua-script:n", 2)).toBe(2);
     expect(await incrBy("lua-script:n", 3)).toBe(5);
-    await client.script("FLUSH");
+    await redis.client.script("FLUSH");
     expect(await incrBy("lua-script:n", 4)).toBe(9);
-    await watch.caughtUp(client);
+    await watch.caughtUp(redis.client);
     watch.close();
 
     // The text goes once per connection; after that the digest. After the flush the digest
@@ -35,9 +25,9 @@ describe("luaScript", () => {
   });
 
   it("binds one command per text on a connection, whoever binds it", async () => {
-    const a = luaScript<number>(client, 1, INCR_BY);
-    const b = luaScript<number>(client, 1, INCR_BY);
-    const other = luaScript<string>(client, 0, `return 'other'`);
+    const a = luaScript<number>(redis.client, 1, INCR_BY);
+    const b = luaScript<number>(redis.client, 1, INCR_BY);
+    const other = luaScript<string>(redis.client, 0, `return 'other'`);
     expect(await a("lua-script:m", 1)).toBe(1);
     expect(await b("lua-script:m", 1)).toBe(2);
     expect(await other()).toBe("other");

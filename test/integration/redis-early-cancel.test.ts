@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WIRE_VERSION, type CancelMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
 import { RedisGatewayTransport, RedisWorkerTransport, redisNames, type JobHandler } from "@caravan/transport";
-import { startRedis, watchCommands, type CommandWatch, type TestRedis } from "../harness/redis.ts";
+import { useRedis, watchCommands, type CommandWatch } from "../harness/redis.ts";
 
 /**
  * A cancel can cross a worker taking the job: the gateway's remove() finds the job locked by a
@@ -12,8 +11,7 @@ import { startRedis, watchCommands, type CommandWatch, type TestRedis } from "..
  * Both races are set up here by hand, on a real redis-server: the cancel goes out (or only its
  * marker is left) while no worker serves the job's model, and a worker starts serving it after.
  */
-let redis: TestRedis;
-let raw: Redis;
+const redis = useRedis();
 const prefix = `early-cancel-${randomUUID()}`;
 const names = redisNames(prefix);
 let gateway: RedisGatewayTransport;
@@ -40,8 +38,6 @@ function submit(message: JobMessage): Promise<JobEvent> {
 let watch: CommandWatch;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
   watch = await watchCommands(redis.url); // before any job traffic, as it must
   gateway = new RedisGatewayTransport({ url: redis.url, prefix });
   worker = new RedisWorkerTransport({ url: redis.url, prefix, workerId: "w1" });
@@ -53,9 +49,7 @@ afterAll(async () => {
   // A worker drains its running jobs as it closes: if a job under test never stopped, the
   // redis-server must still go.
   await Promise.race([Promise.allSettled([gateway?.close(), worker?.close()]), new Promise((resolve) => setTimeout(resolve, 5000))]);
-  raw?.disconnect();
   watch?.close();
-  await redis?.stop();
 });
 
 describe("a job cancelled before its worker starts it, over Redis", () => {
@@ -63,9 +57,9 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
     // Accepted long after the worker began listening: the worker needs no marker lookup.
     const message = job("heard:latest", Date.now() + 3_600_000);
     const ended = submit(message);
-    await expect.poll(() => raw.exists(`${names.bullPrefix}:${names.queue("heard:latest")}:${message.id}`), { timeout: 5000, interval: 10 }).toBe(1);
+    await expect.poll(() => redis.client.exists(`${names.bullPrefix}:${names.queue("heard:latest")}:${message.id}`), { timeout: 5000, interval: 10 }).toBe(1);
     const cancel: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: message.id, reason: "client disconnected" };
-    expect(await raw.publish(names.cancel, JSON.stringify(cancel))).toBeGreaterThan(0);
+    expect(await redis.client.publish(names.cancel, JSON.stringify(cancel))).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the broadcast reaches the worker
     await worker.serve("heard:latest", handler, 1);
     expect(await ended).toMatchObject({ type: "error", code: "cancelled" });
@@ -76,7 +70,7 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
     const message = job("marked:latest", Date.now() - 3_600_000);
     const ended = submit(message);
     // The broadcast missed this worker (say it was reconnecting); only the marker is left.
-    await raw.set(names.cancelled(message.id), "client disconnected", "EX", 60);
+    await redis.client.set(names.cancelled(message.id), "client disconnected", "EX", 60);
     await worker.serve("marked:latest", handler, 1);
     expect(await ended).toMatchObject({ type: "error", code: "cancelled" });
     expect(seen.get(message.id)).toEqual({ abortedAtStart: false, reason: "client disconnected" }); // within the lookup's round trip
@@ -88,11 +82,11 @@ describe("a job cancelled before its worker starts it, over Redis", () => {
     await worker.serve("plain:latest", handler, 1);
     await expect.poll(() => seen.has(message.id), { timeout: 5000, interval: 10 }).toBe(true);
     // A lookup would have been sent before the job's handler ran.
-    await watch.caughtUp(raw);
+    await watch.caughtUp(redis.client);
     expect(watch.commands.filter(([name]) => name === "get").map(([, key]) => key)).not.toContain(names.cancelled(message.id));
     expect(seen.get(message.id)).toEqual({ abortedAtStart: false, reason: undefined }); // still running
     const cancel: CancelMessage = { v: WIRE_VERSION, type: "cancel", id: message.id, reason: "done with test" };
-    await raw.publish(names.cancel, JSON.stringify(cancel));
+    await redis.client.publish(names.cancel, JSON.stringify(cancel));
     expect(await ended).toMatchObject({ type: "error", code: "cancelled" });
     expect(seen.get(message.id)?.reason).toBe("done with test");
   });
