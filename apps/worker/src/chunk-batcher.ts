@@ -1,4 +1,5 @@
 import type { Logprob, ToolCall } from "@caravan/protocol";
+import { SendWindow } from "@caravan/transport/send-window";
 
 /** What one `chunk` event carries. */
 export interface ChatChunk {
@@ -23,14 +24,15 @@ export class ChunkBatcher {
   private kind: "content" | "thinking" = "content";
   private text = "";
   private logprobs: Logprob[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastSentAt = -Infinity;
+  private readonly window: SendWindow;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly send: (chunk: ChatChunk) => Promise<void>,
-    private readonly windowMs = 5,
-  ) {}
+    windowMs = 5,
+  ) {
+    this.window = new SendWindow(windowMs, () => this.sendText());
+  }
 
   /** content text (the same call as ChunkBatcher's) */
   push(text: string): void {
@@ -46,34 +48,32 @@ export class ChunkBatcher {
   }
 
   toolCall(call: ToolCall): void {
-    if (this.text !== "") this.flush();
+    if (this.text !== "") this.window.flush();
     this.enqueue({ content: "", tool_calls: [call], ...this.takeLogprobs() });
+    this.window.sent();
   }
 
   /** Sends whatever is pending and waits until every chunk so far has been handed over. */
   async drain(): Promise<void> {
-    this.flush();
+    this.window.flush();
     await this.chain;
   }
 
   private pushText(kind: "content" | "thinking", text: string): void {
     if (text === "") return;
-    if (kind !== this.kind && this.text !== "") this.flush();
+    if (kind !== this.kind && this.text !== "") this.window.flush();
     this.kind = kind;
     this.text += text;
-    if (this.timer) return;
-    const wait = this.lastSentAt + this.windowMs - performance.now();
-    if (wait <= 0) this.flush();
-    else this.timer = setTimeout(() => this.flush(), wait);
+    this.window.due();
   }
 
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.text === "" && this.logprobs.length === 0) return;
+  /** The pending text (and logprobs) as one chunk; false when there is none. */
+  private sendText(): boolean {
+    if (this.text === "" && this.logprobs.length === 0) return false;
     const text = this.text;
     this.text = "";
     this.enqueue(this.kind === "thinking" && text !== "" ? { content: "", thinking: text, ...this.takeLogprobs() } : { content: text, ...this.takeLogprobs() });
+    return true;
   }
 
   private takeLogprobs(): { logprobs?: Logprob[] } {
@@ -84,7 +84,6 @@ export class ChunkBatcher {
   }
 
   private enqueue(chunk: ChatChunk): void {
-    this.lastSentAt = performance.now();
     this.chain = this.chain.then(() => this.send(chunk));
   }
 }

@@ -1,3 +1,5 @@
+import { SendWindow } from "../send-window.ts";
+
 /**
  * How long events bound for one channel may wait to travel together. Each PUBLISH costs the
  * worker a socket write, Redis a delivery and the gateway a read and a parse, whatever the
@@ -35,51 +37,37 @@ export class EventOutbox {
     return new Promise((resolve) => {
       const state = this.channels.get(channel) ?? this.open(channel);
       state.pending.push({ json, resolve });
-      if (state.soon) return;
-      if (urgent || (!state.timer && performance.now() - state.lastPublishAt >= this.windowMs)) {
-        clearTimeout(state.timer);
-        state.timer = undefined;
-        state.soon = setImmediate(() => this.flush(channel, state));
-      } else {
-        state.timer ??= setTimeout(() => this.flush(channel, state), state.lastPublishAt + this.windowMs - performance.now());
-      }
+      state.window.due(urgent);
     });
   }
 
   private open(name: string): Channel {
     // Gateways come and go (a reply channel per gateway process): forget the channels that have
     // been quiet for a window, which behave exactly like channels never seen.
-    const now = performance.now();
-    for (const [other, state] of this.channels) if (state.pending.length === 0 && now - state.lastPublishAt >= this.windowMs) this.channels.delete(other);
-    const state: Channel = { pending: [], timer: undefined, soon: undefined, lastPublishAt: -Infinity };
+    for (const [other, state] of this.channels) if (state.pending.length === 0 && state.window.quiet) this.channels.delete(other);
+    const state: Channel = { pending: [], window: new SendWindow(this.windowMs, () => this.flush(name, state), true) };
     this.channels.set(name, state);
     return state;
   }
 
-  private flush(channel: string, state: Channel): void {
-    clearTimeout(state.timer);
-    clearImmediate(state.soon);
-    state.timer = undefined;
-    state.soon = undefined;
+  private flush(channel: string, state: Channel): boolean {
     const batch = state.pending;
+    if (batch.length === 0) return false;
     state.pending = [];
-    state.lastPublishAt = performance.now();
     const message = batch.length === 1 ? batch[0]!.json : `[${batch.map((p) => p.json).join(",")}]`;
     void this.publish(channel, message)
       .catch(() => 0)
       .then((receivers) => {
         for (const pending of batch) pending.resolve(receivers);
       });
+    return true;
   }
 }
 
 interface Channel {
   pending: Pending[];
-  /** set while events wait for the window to end */
-  timer: NodeJS.Timeout | undefined;
-  /** set while events wait for the end of this event-loop turn */
-  soon: NodeJS.Immediate | undefined;
-  lastPublishAt: number;
+  /** when the pending events leave (at the end of this turn, or when the channel's window ends) */
+  window: SendWindow;
 }
 
 interface Pending {

@@ -1,3 +1,4 @@
+import { SendWindow } from "@caravan/transport/send-window";
 import { LlamaEngine } from "../engine.ts";
 import { EngineError, GenerationAbortedError } from "../errors.ts";
 import type { FromRunner, StreamEvent, ToRunner, WireError } from "./protocol.ts";
@@ -35,8 +36,7 @@ const running = new Map<number, AbortController>();
 class Outbox {
   private pending = new Map<number, StreamEvent[]>();
   private readonly answered = new Set<number>();
-  private timer: NodeJS.Timeout | undefined;
-  private lastSentAt = -Infinity;
+  private readonly window = new SendWindow(COALESCE_MS, () => this.sendPending());
 
   push(id: number, event: StreamEvent): void {
     const events = this.pending.get(id);
@@ -44,29 +44,22 @@ class Outbox {
     if ((event.k === "text" || event.k === "thinking") && last?.k === event.k) last.s += event.s;
     else if (events) events.push(event);
     else this.pending.set(id, [event]);
-    if (!this.answered.has(id)) {
-      this.answered.add(id);
-      return this.flush();
-    }
-    if (this.timer) return;
-    const wait = this.lastSentAt + COALESCE_MS - performance.now();
-    if (wait <= 0) this.flush();
-    else this.timer = setTimeout(() => this.flush(), wait);
+    const first = !this.answered.has(id);
+    if (first) this.answered.add(id);
+    this.window.due(first);
   }
 
   /** The request's answer follows: what it streamed must be out first. */
   finish(id: number): void {
-    if (this.pending.has(id)) this.flush();
+    if (this.pending.has(id)) this.window.flush();
     this.answered.delete(id);
   }
 
-  flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.size === 0) return;
+  private sendPending(): boolean {
+    if (this.pending.size === 0) return false;
     send({ t: "events", batches: [...this.pending].map(([id, events]) => ({ id, events })) });
     this.pending = new Map();
-    this.lastSentAt = performance.now();
+    return true;
   }
 }
 
