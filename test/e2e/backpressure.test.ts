@@ -116,7 +116,13 @@ describe("bounded queue (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_MAX_QUEUE=2)"
 describe("queue timeout (1 worker, CARAVAN_NUM_PARALLEL=1, CARAVAN_QUEUE_TIMEOUT=3s)", () => {
   let cluster: ModelsCluster;
   let url: string;
-  beforeAll(async () => void ({ cluster, url } = await startModelsCluster({ workers: 1, env: { CARAVAN_NUM_PARALLEL: "1", CARAVAN_QUEUE_TIMEOUT: "3s" } })));
+  beforeAll(async () => {
+    ({ cluster, url } = await startModelsCluster({ workers: 1, env: { CARAVAN_NUM_PARALLEL: "1", CARAVAN_QUEUE_TIMEOUT: "3s" } }));
+    // Loaded first: the 3 s are for waiting behind a running request, and a cold load (a runner
+    // to fork, the model to read) on a busy 2-core machine can take that long by itself. A load
+    // that outlasts the gateway's wait still completes on the worker, so asking again succeeds.
+    await pollUntil(() => postJson(`${url}/api/chat`, { model: "alpha", messages: [] }).then((r) => r.status), (status) => status === 200, 60_000, "alpha loaded", 500);
+  });
   afterAll(async () => cluster?.stop());
 
   it("answers 503 naming the model when a request waits past the timeout; the running one completes", async () => {
