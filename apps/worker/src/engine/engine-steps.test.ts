@@ -39,4 +39,21 @@ describe("LlamaEngine sequences in step", () => {
     // 4 × 64 decodes: alone for the first few, then together. Were each arrival its own round, the mean would be 1.
     expect(stepped / rounds).toBeGreaterThan(3);
   });
+
+  it("keeps raw completions and requests with logprobs in step as well", async () => {
+    const complete = (prompt: string, logprobs: boolean) =>
+      engine.complete({ entry: stories, prompt, options: { temperature: 0, num_predict: 64 }, signal: new AbortController().signal, onText: () => {}, logprobs, topLogprobs: logprobs ? 2 : undefined, onLogprob: () => {} });
+    const prompts = ["Once upon a time", "The cat", "Tom had a ball", "In the big forest"];
+    const solo: string[] = [];
+    for (const [i, prompt] of prompts.entries()) solo.push((await complete(prompt, i % 2 === 1)).text);
+
+    const before = engine.stepCounts(stories.name)!;
+    const runs = await Promise.all(prompts.map((prompt, i) => new Promise((resolve) => setTimeout(resolve, 2 * i)).then(() => complete(prompt, i % 2 === 1))));
+    const after = engine.stepCounts(stories.name)!;
+
+    expect(runs.map((r) => r.text)).toEqual(solo);
+    const stepped = after.stepped - before.stepped;
+    expect(stepped).toBe(runs.reduce((sum, r) => sum + r.metrics.eval_count, 0));
+    expect(stepped / (after.rounds - before.rounds)).toBeGreaterThan(3);
+  });
 });
