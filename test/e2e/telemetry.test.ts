@@ -158,7 +158,8 @@ describe("telemetry over Redis (gateway + worker processes, OTLP receiver)", () 
   });
 
   it("shows the model load in a cold request's trace, and none in a warm one", async () => {
-    const cold = await waitForTrace(traces.cold.traceId, ["caravan.model.load"]);
+    // The gateway's spans and the worker's reach the receiver in separate exports: wait for each one used.
+    const cold = await waitForTrace(traces.cold.traceId, ["POST /api/chat", "caravan.model.load"]);
     const load = one(cold, "caravan.model.load");
     expect(load).toMatchObject({ service: "caravan-worker", parentSpanId: one(cold, "POST /api/chat").spanId });
     expect(load.attributes).toMatchObject({ "gen_ai.request.model": CANONICAL, "caravan.worker.id": "worker-1" });
@@ -171,7 +172,7 @@ describe("telemetry over Redis (gateway + worker processes, OTLP receiver)", () 
   });
 
   it("names the job span per GenAI operation: text_completion for raw generate, embeddings without a generate span", async () => {
-    const raw = await waitForTrace(traces.raw.traceId, [`text_completion ${CANONICAL}`, "caravan.generate"]);
+    const raw = await waitForTrace(traces.raw.traceId, ["POST /api/generate", `text_completion ${CANONICAL}`, "caravan.generate"]);
     expect(one(raw, "POST /api/generate").attributes).toMatchObject({ "gen_ai.operation.name": "text_completion" });
     expect(one(raw, `text_completion ${CANONICAL}`).attributes).toMatchObject({ "gen_ai.usage.output_tokens": 9, "gen_ai.request.max_tokens": 9 });
 
