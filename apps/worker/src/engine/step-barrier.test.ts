@@ -14,6 +14,27 @@ const sequence = (name: string) => sequences.get(name) ?? sequences.set(name, { 
 /** Lets the promises of released arrivals settle. */
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
+/** Makes a and b generating sequences of `barrier` (b joins, and goes with a's next arrival). */
+async function pairUp(barrier: StepBarrier): Promise<void> {
+  const gone: string[] = [];
+  arrive(barrier, "a", gone);
+  arrive(barrier, "b", gone);
+  arrive(barrier, "a", gone);
+  await settle();
+}
+
+/** a and b take 40 rounds together, each `roundMs` from release to their next arrivals; how many went. */
+async function stepTogether(barrier: StepBarrier, roundMs: number): Promise<number> {
+  const gone: string[] = [];
+  for (let round = 0; round < 40; round++) {
+    arrive(barrier, "a", gone);
+    arrive(barrier, "b", gone);
+    await settle();
+    await vi.advanceTimersByTimeAsync(roundMs);
+  }
+  return gone.length;
+}
+
 describe("StepBarrier", () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] }));
   afterEach(() => vi.useRealTimers());
@@ -51,12 +72,8 @@ describe("StepBarrier", () => {
 
   it("does not wait for a sequence whose generation ended", async () => {
     const barrier = new StepBarrier();
+    await pairUp(barrier);
     const gone: string[] = [];
-    arrive(barrier, "a", gone);
-    arrive(barrier, "b", gone);
-    arrive(barrier, "a", gone);
-    await settle();
-    gone.length = 0;
     arrive(barrier, "a", gone);
     await settle();
     expect(gone).toEqual([]);
@@ -70,15 +87,8 @@ describe("StepBarrier", () => {
   it("holds the arrived for at most twice a round's time when one is late", async () => {
     const barrier = new StepBarrier();
     // Rounds that take 10 ms from release to the next arrival (a slow model's decode and sampling).
+    expect(await stepTogether(barrier, 10)).toBe(80);
     const gone: string[] = [];
-    for (let round = 0; round < 40; round++) {
-      arrive(barrier, "a", gone);
-      arrive(barrier, "b", gone);
-      await settle();
-      await vi.advanceTimersByTimeAsync(10);
-    }
-    expect(gone).toHaveLength(80);
-    gone.length = 0;
     arrive(barrier, "a", gone); // b is late
     await vi.advanceTimersByTimeAsync(15);
     expect(gone).toEqual([]); // still inside two rounds' time: b may yet come and join
@@ -88,12 +98,8 @@ describe("StepBarrier", () => {
 
   it("waits at least 1 ms and at most 50 ms for a late sequence", async () => {
     const fast = new StepBarrier();
+    await pairUp(fast);
     const gone: string[] = [];
-    arrive(fast, "a", gone);
-    arrive(fast, "b", gone);
-    arrive(fast, "a", gone);
-    await settle();
-    gone.length = 0;
     arrive(fast, "a", gone); // rounds so far took no time at all
     await vi.advanceTimersByTimeAsync(0.9);
     expect(gone).toEqual([]);
@@ -101,12 +107,7 @@ describe("StepBarrier", () => {
     expect(gone).toEqual(["a"]);
 
     const slow = new StepBarrier();
-    for (let round = 0; round < 40; round++) {
-      arrive(slow, "a", gone);
-      arrive(slow, "b", gone);
-      await settle();
-      await vi.advanceTimersByTimeAsync(200); // a 200 ms step
-    }
+    expect(await stepTogether(slow, 200)).toBe(80); // a 200 ms step
     gone.length = 0;
     arrive(slow, "a", gone);
     await vi.advanceTimersByTimeAsync(49);
