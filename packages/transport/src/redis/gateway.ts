@@ -23,6 +23,8 @@ const COMMAND_TIMEOUT_MS = 5000;
 export class RedisGatewayTransport implements GatewayTransport {
   private readonly names: RedisNames;
   private readonly redis: Redis;
+  /** BullMQ's queues: kept off `redis`, whose auto-pipelining BullMQ is not known to support */
+  private readonly queueConnection: Redis;
   private readonly subscriber: Redis;
   private readonly ledger: RedisLedger;
   private readonly queues = new Map<string, Queue>();
@@ -36,7 +38,11 @@ export class RedisGatewayTransport implements GatewayTransport {
 
   constructor(options: RedisTransportOptions) {
     this.names = redisNames(options.prefix ?? "caravan");
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
+    // Auto-pipelined: the commands issued in one turn of the event loop (a request's admission
+    // and queue statistics, other requests' admissions and leaves) leave in one write. On this
+    // project's VMs a socket write costs ~60 µs of CPU, a third of the gateway's Redis work.
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS, enableAutoPipelining: true });
+    this.queueConnection = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
     this.subscriber = new Redis(options.url, { maxRetriesPerRequest: null, commandTimeout: COMMAND_TIMEOUT_MS });
     this.replies = this.names.replies(randomUUID());
     this.ledger = new RedisLedger(this.redis, this.names);
@@ -44,12 +50,12 @@ export class RedisGatewayTransport implements GatewayTransport {
     // ioredis reconnects by itself (and subscribes again); meanwhile requests fail fast (see
     // ready()), and whatever was listening may have missed messages: it is told so.
     this.subscriber.on("close", () => this.connectionLost());
-    for (const connection of [this.redis, this.subscriber]) connection.on("error", () => undefined); // reported through the failing calls
+    for (const connection of [this.redis, this.queueConnection, this.subscriber]) connection.on("error", () => undefined); // reported through the failing calls
   }
 
   /** Throws TransportUnavailableError unless both connections are up: no request waits on a dead Redis. */
   private ready(): void {
-    for (const connection of [this.redis, this.subscriber]) {
+    for (const connection of [this.redis, this.queueConnection, this.subscriber]) {
       if (connection.status !== "ready") throw new TransportUnavailableError(`Redis is unreachable (${connection.status}); try again shortly`);
     }
   }
@@ -172,6 +178,7 @@ export class RedisGatewayTransport implements GatewayTransport {
     this.closing ??= closeAll([
       ...[...this.queues.values()].map((queue) => () => queue.close()),
       () => this.subscriber.quit(),
+      () => this.queueConnection.quit(),
       () => this.redis.quit(),
     ]);
     return this.closing;
@@ -248,7 +255,7 @@ export class RedisGatewayTransport implements GatewayTransport {
   private queue(model: string): Queue {
     let queue = this.queues.get(model);
     if (!queue) {
-      queue = new Queue(this.names.queue(model), { connection: this.redis, prefix: this.names.bullPrefix });
+      queue = new Queue(this.names.queue(model), { connection: this.queueConnection, prefix: this.names.bullPrefix });
       this.queues.set(model, queue);
     }
     return queue;
