@@ -56,12 +56,12 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   // what they share the machine with) writes a V8 CPU profile there when it stops (node refuses
   // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
   const profiled = (entry: string) => process.env.BENCH_PROFILE_DIR && (!process.env.BENCH_PROFILE || entry.includes(`/${process.env.BENCH_PROFILE}/`));
+  // BENCH_NODE_ARGS: node/V8 flags for the caravan processes (trying a tuning, tracing GC);
+  // their stdout, where V8's traces go, then reaches the benchmark's
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const stdout = nodeArgs.length > 0 ? "inherit" : "ignore";
   const start = (entry: string, extra: Record<string, string>) => {
     const profile = profiled(entry) ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    // BENCH_NODE_ARGS: node/V8 flags for the caravan processes (trying a tuning, tracing GC);
-    // their stdout, where V8's traces go, then reaches the benchmark's
-    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-    const stdout = nodeArgs.length > 0 ? "inherit" : "ignore";
     const child = spawn(process.execPath, [...profile, ...nodeArgs, "--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", stdout, "pipe"] });
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
