@@ -19,6 +19,11 @@ export class KeyRing {
     readonly managed?: RedisKeys,
   ) {}
 
+  /** No key is fixed and none can be added at run time: auth is off for this gateway's life. */
+  get neverEnabled(): boolean {
+    return this.fixed.size === 0 && !this.managed;
+  }
+
   async enabled(): Promise<boolean> {
     if (this.fixed.size > 0) return true;
     if (!this.managed) return false;

@@ -8,7 +8,7 @@ export function maxBody(maxBytes: number): MiddlewareHandler {
     throw new HttpError(413, "too_large", `request body larger than ${maxBytes} bytes (CARAVAN_MAX_BODY_BYTES)`);
   };
   const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
-  return async (c, next) => {
+  return (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const length = c.req.header("content-length");
     // With a Content-Length (which every Ollama and OpenAI client sends) the size is known before

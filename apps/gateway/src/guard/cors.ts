@@ -25,14 +25,21 @@ function pattern(origin: string): RegExp {
 export function corsGuard(extraOrigins: readonly string[]): MiddlewareHandler {
   const patterns = [...DEFAULT_ORIGINS, ...extraOrigins].map(pattern);
   const allowed = (origin: string) => patterns.some((p) => p.test(origin));
-  const headers = cors({
+  const preflight = cors({
     origin: (origin) => (allowed(origin) ? origin : null),
     allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
     maxAge: 600,
   });
-  return async (c, next) => {
+  return (c, next) => {
     const origin = c.req.header("origin");
     if (origin !== undefined && !allowed(origin)) throw new HttpError(403, "forbidden_origin", `origin '${origin.slice(0, 200)}' is not allowed (add it to CARAVAN_ORIGINS)`);
-    return headers(c, next);
+    if (c.req.method === "OPTIONS") return preflight(c, next);
+    // What hono/cors sets on other requests, but set before the handler, so that the response
+    // it builds has them (as does an error answer, which a page can then read). hono/cors adds
+    // Vary after the handler, and a header set on a finished response makes Hono copy the
+    // whole response: a second Response per request, a third when the page sent an Origin.
+    if (origin !== undefined) c.header("Access-Control-Allow-Origin", origin);
+    c.header("Vary", "Origin");
+    return next();
   };
 }

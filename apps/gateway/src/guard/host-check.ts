@@ -34,7 +34,9 @@ function isLocalAddress(ip: string): boolean {
 export function hostCheck(options: { boundHost: string; allowedHosts: readonly string[] }): MiddlewareHandler {
   const allowed = new Set([options.boundHost, machineName(), ...options.allowedHosts].map((h) => hostOnly(h)));
   const active = isLoopback(options.boundHost) && !allowed.has("*");
-  return async (c, next) => {
+  // Not async: a middleware that only checks hands on next()'s promise (no promise of its own
+  // per request); a throw still reaches Hono's error handler, as compose calls it in a try.
+  return (c, next) => {
     if (!active) return next();
     const host = hostOnly(c.req.header("host") ?? "");
     const ok =

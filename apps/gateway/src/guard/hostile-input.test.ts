@@ -156,6 +156,18 @@ describe("hostile input", () => {
     }
   });
 
+  it("puts the CORS headers on refusals too (a page can read its 401), and Vary: Origin on every answer", async () => {
+    const origin = "http://localhost:3000";
+    const refused = await app.request("/api/tags", { headers: { origin } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(refused.headers.get("vary")).toBe("Origin");
+    const plain = await app.request("/api/tags", { headers: auth });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+    expect(plain.headers.get("vary")).toBe("Origin");
+  });
+
   it("answers a CORS preflight without a key", async () => {
     const res = await app.request("/api/chat", { method: "OPTIONS", headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" } });
     expect(res.status).toBe(204);

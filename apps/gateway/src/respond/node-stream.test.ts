@@ -114,7 +114,7 @@ function expectStreamHeaders(headers: IncomingHttpHeaders, contentType: string) 
   expect(headers["transfer-encoding"]).toBe("chunked");
   expect(headers["content-length"]).toBeUndefined();
   expect(headers["x-hono-already-sent"]).toBeUndefined();
-  // set before the handler (and by CORS before it), and by CORS after it
+  // set before the handler: by the first middleware, and by CORS
   expect(headers["x-request-id"]).toBe("req-1");
   expect(headers["access-control-allow-origin"]).toBe("http://localhost:3000");
   expect(headers.vary).toBe("Origin");
@@ -132,6 +132,21 @@ describe("streamed answers written to Node's response", () => {
     expect(await text(response)).toBe('{"content":"Once"}\n{"content":" upon"}\n{"content":" a time"}\n{"done":true}\n');
     await job.finished;
     expect(statusAfterHandler).toBe(200);
+    expect({ finishes: job.finishes, cancels: job.cancels }).toEqual({ finishes: 1, cancels: 0 });
+  });
+
+  it("writes the answer where no middleware touches the response after the handler", async () => {
+    // Under @hono/node-server the handler's Response is its own "light" kind, which it would
+    // write out empty by itself unless the Response has been made a real one.
+    const job = fakeJob(["Once"]);
+    const app = new Hono();
+    app.post("/", (c) => streamNdjson(c, job, ndjsonLine));
+    const response = await post(await listen(app));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["content-type"]).toBe("application/x-ndjson");
+    expect(response.headers["x-hono-already-sent"]).toBeUndefined();
+    expect(await text(response)).toBe('{"content":"Once"}\n{"done":true}\n');
+    await job.finished;
     expect({ finishes: job.finishes, cancels: job.cancels }).toEqual({ finishes: 1, cancels: 0 });
   });
 

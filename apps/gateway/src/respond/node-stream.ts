@@ -58,13 +58,20 @@ function writeToNode(c: Context, res: ServerResponse, job: StartedJob, produce: 
   res.once("close", () => {
     if (!res.writableEnded) cancel();
   });
-  // The headers are written once the middleware after this handler has run, since some of it
-  // adds headers (CORS appends `Vary: Origin`). That runs on promises alone, and a tick queued
-  // from a promise callback runs only once no promise callback is left: as soon as the
-  // middleware is done, where setImmediate would wait for the rest of the event loop's turn.
+  // The headers are written once the middleware after this handler has run, since middleware
+  // may add headers there (hono/cors appends `Vary: Origin` after the handler). That runs on
+  // promises alone, and a tick queued from a promise callback runs only once no promise
+  // callback is left: as soon as the middleware is done, where setImmediate would wait for the
+  // rest of the event loop's turn.
   queueMicrotask(() => process.nextTick(pump, c, res, job, produce, cancel));
   // Hono merges this response with the headers set on the context so far, as it would a body.
-  return c.body(null, { headers: RESPONSE_ALREADY_SENT.headers });
+  const response = c.body(null, { headers: RESPONSE_ALREADY_SENT.headers });
+  // Under @hono/node-server, c.body builds its "light" Response, which it writes out by itself
+  // (and would end this answer empty) without looking for the already-sent marker. Reading the
+  // body makes it a real Response, which it checks. (It used to happen by the way, when CORS
+  // set a header after the handler and Hono copied the response.)
+  void response.body;
+  return response;
 }
 
 async function pump(c: Context, res: ServerResponse, job: StartedJob, produce: (out: TextSink) => Promise<void>, cancel: () => void): Promise<void> {
