@@ -6,6 +6,8 @@ import { chatSuite, MODEL } from "./chat-suite.ts";
 chatSuite("caravan over Redis (start:gateway + start:worker)", () => startRedisCluster({ gateways: 1, workers: 1 }));
 
 describe("two gateways and two workers on one Redis", () => {
+  const REQUESTS = 16;
+  const TOKENS = 400;
   let cluster: Awaited<ReturnType<typeof startRedisCluster>>;
   beforeAll(async () => {
     // No backlog allowance: a request that finds no free sequence makes a second copy load.
@@ -14,18 +16,21 @@ describe("two gateways and two workers on one Redis", () => {
   afterAll(async () => cluster?.stop());
 
   it("serves requests from both gateways on both workers", async () => {
-    const requests = Array.from({ length: 8 }, (_, i) =>
+    // Enough work that the first worker cannot finish it all while the second loads its copy:
+    // a load starts a runner process (~0.5–1 s here), and on a quick host 8 requests of 200
+    // tokens were done in ~0.5 s, all on the first worker.
+    const requests = Array.from({ length: REQUESTS }, (_, i) =>
       postJson(`${cluster.gatewayUrls[i % 2]}/api/chat`, {
         model: MODEL,
         stream: false,
         messages: [{ role: "user", content: `Once upon a time ${i}` }],
-        options: { temperature: 0, num_predict: 200 },
+        options: { temperature: 0, num_predict: TOKENS },
       }).then(async (response) => ({ status: response.status, body: (await response.json()) as { eval_count: number; done: boolean } })),
     );
     const answers = await Promise.all(requests);
-    for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: 200 } });
+    for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: TOKENS } });
     const served = cluster.workers.map((worker) => worker.logs.filter((line) => line.msg === "job finished").length);
-    expect(served.reduce((a, b) => a + b, 0)).toBe(8);
+    expect(served.reduce((a, b) => a + b, 0)).toBe(REQUESTS);
     for (const count of served) expect(count).toBeGreaterThan(0);
   });
 });
