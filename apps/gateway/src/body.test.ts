@@ -1,13 +1,11 @@
-import { once } from "node:events";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
+import { request } from "node:http";
 import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { maxBody } from "./guard/body-limit.ts";
+import { NodeServers } from "./testing/node-server.ts";
 
 const Body = z.object({ model: z.string(), prompt: z.string().optional() });
 
@@ -20,19 +18,10 @@ function app(): Hono {
   return hono;
 }
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  if (server) await new Promise((resolve) => server!.close(resolve));
-  server = undefined;
-});
+const servers = new NodeServers();
+afterEach(() => servers.close());
 
-async function listen(): Promise<number> {
-  server = createServer(getRequestListener(app().fetch));
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return (server.address() as AddressInfo).port;
-}
+const listen = async (): Promise<number> => Number(new URL(await servers.listen(app())).port);
 
 /** POSTs `parts` one write each, `pauseMs` apart; with `chunked`, without a Content-Length. */
 function post(port: number, parts: Buffer[], { chunked = false, pauseMs = 0 } = {}): Promise<{ status: number; body: string }> {

@@ -1,14 +1,13 @@
 import { once } from "node:events";
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { getRequestListener } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ChunkMessage, DoneMessage } from "@caravan/protocol";
 import { corsGuard } from "../guard/cors.ts";
 import { streamSse } from "../openai/sse.ts";
 import { chunkEvent, doneEvent } from "../testing/events.ts";
+import { NodeServers } from "../testing/node-server.ts";
 import { streamNdjson } from "./ndjson.ts";
 import type { StartedJob } from "./started-job.ts";
 
@@ -81,22 +80,12 @@ function appFor(respond: (c: Context) => Response | Promise<Response>): Hono {
   return app;
 }
 
-let server: Server | undefined;
+const servers = new NodeServers();
+const listen = (app: Hono) => servers.listen(app);
 afterEach(async () => {
   statusAfterHandler = undefined;
-  if (!server) return;
-  server.closeAllConnections();
-  await new Promise((resolve) => server!.close(resolve));
-  server = undefined;
+  await servers.close();
 });
-
-/** Serves `app` as the gateway does: node:http under @hono/node-server. */
-async function listen(app: Hono): Promise<string> {
-  server = createServer(getRequestListener(app.fetch));
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
 
 function post(url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => request(url, { method: "POST", headers }, resolve).on("error", reject).end());
