@@ -8,6 +8,7 @@ import { completeOnSlot } from "./completion.ts";
 import type { SlotGeneration } from "./generation.ts";
 import { LoadedModel, type Slot } from "./loaded-model.ts";
 import { raceSignal } from "./race-signal.ts";
+import { RequestSignals } from "./request-signals.ts";
 import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
 import { toSamplingSettings, type SamplingSettings } from "./sampling.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
@@ -46,11 +47,14 @@ interface ModelHandle {
  * gone out through onText, and the error's `partial` holds it with its metrics. Its sequence is
  * free again at once.
  */
+/** One generation on a slot, with its sampling settings and its request's signal. */
+type SlotRun = (slot: Slot, sampling: SamplingSettings, signal: AbortSignal) => Promise<SlotGeneration & { thinking?: string; toolCalls?: ToolCall[] }>;
+
 export class LlamaEngine implements Engine {
   readonly name = "llama";
   private readonly handles = new Map<string, ModelHandle>();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
-  private readonly closing = new AbortController();
+  private readonly requests = new RequestSignals();
   private readonly inflight = new Set<Promise<unknown>>();
   private closed: Promise<void> | undefined;
   private readonly log: EngineLog;
@@ -104,31 +108,33 @@ export class LlamaEngine implements Engine {
 
   /** Embeds each input with the model (loading it as generate() would). */
   async embed(req: EmbedRequest): Promise<EmbedResult> {
-    return this.track(async () => {
-      const signal = AbortSignal.any([req.signal, this.closing.signal]);
-      const settings = this.loadSettingsFor(req.entry, req.options);
-      const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
-      try {
-        const { vectors, promptEvalCount, promptEvalNs } = await this.guard(handle.loaded!.embedder.embed(req.inputs, req, signal), req.signal);
-        return {
-          vectors,
-          metrics: { load_duration: loadNs, prompt_eval_count: promptEvalCount, prompt_eval_duration: promptEvalNs, eval_count: 0, eval_duration: 0 },
-        };
-      } finally {
-        this.releaseModel(handle);
-      }
-    });
+    return this.track(() =>
+      this.requests.run(req.signal, async (signal) => {
+        const settings = this.loadSettingsFor(req.entry, req.options);
+        const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
+        try {
+          const { vectors, promptEvalCount, promptEvalNs } = await this.guard(handle.loaded!.embedder.embed(req.inputs, req, signal), req.signal);
+          return {
+            vectors,
+            metrics: { load_duration: loadNs, prompt_eval_count: promptEvalCount, prompt_eval_duration: promptEvalNs, eval_count: 0, eval_duration: 0 },
+          };
+        } finally {
+          this.releaseModel(handle);
+        }
+      }),
+    );
   }
 
   /**
    * The frame every text generation runs in: the model acquired with the request's load settings,
    * a free slot, the sampling settings, and the result turned into metrics or the documented errors.
    */
-  private async onSlot(
-    req: { entry: CatalogEntry; options: ModelOptions; signal: AbortSignal },
-    run: (slot: Slot, sampling: SamplingSettings, signal: AbortSignal) => Promise<SlotGeneration & { thinking?: string; toolCalls?: ToolCall[] }>,
-  ): Promise<GenerateResult> {
-    const signal = AbortSignal.any([req.signal, this.closing.signal]);
+  private onSlot(req: { entry: CatalogEntry; options: ModelOptions; signal: AbortSignal }, run: SlotRun): Promise<GenerateResult> {
+    return this.requests.run(req.signal, (signal) => this.onSlotUnder(req, signal, run));
+  }
+
+  /** onSlot() with the request's signal (the caller's, or the engine closing). */
+  private async onSlotUnder(req: { entry: CatalogEntry; options: ModelOptions; signal: AbortSignal }, signal: AbortSignal, run: SlotRun): Promise<GenerateResult> {
     const settings = this.loadSettingsFor(req.entry, req.options);
     const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
     try {
@@ -163,7 +169,7 @@ export class LlamaEngine implements Engine {
   async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
     return this.track(async () => {
       const settings = this.loadSettingsFor(entry, options);
-      const { handle, loadNs } = await this.acquireModel(entry, settings, this.closing.signal, undefined);
+      const { handle, loadNs } = await this.acquireModel(entry, settings, this.requests.closed, undefined);
       this.releaseModel(handle);
       return { loadDurationNs: loadNs, contextSize: handle.loaded!.contextSize };
     });
@@ -232,7 +238,7 @@ export class LlamaEngine implements Engine {
   }
 
   private async closeOnce(): Promise<void> {
-    this.closing.abort(new EngineClosedError());
+    this.requests.close(new EngineClosedError());
     const errors: unknown[] = [];
     for (const handle of this.handles.values()) handle.loaded?.pool.close(new EngineClosedError());
     await Promise.allSettled([...this.inflight]);
@@ -267,7 +273,7 @@ export class LlamaEngine implements Engine {
     callerSignal: AbortSignal | undefined,
   ): Promise<{ handle: ModelHandle; loadNs: number }> {
     while (true) {
-      if (this.closing.signal.aborted) throw new EngineClosedError();
+      if (this.requests.closed.aborted) throw new EngineClosedError();
       const handle = this.handles.get(entry.name) ?? this.startLoad(entry, settings);
       if (handle.retiring || !sameLoadSettings(handle.settings, settings)) {
         await this.guard(raceSignal(this.retire(handle), signal), callerSignal);
@@ -347,14 +353,14 @@ export class LlamaEngine implements Engine {
       return await promise;
     } catch (error) {
       if (callerSignal?.aborted) throw new GenerationAbortedError(callerSignal.reason);
-      if (this.closing.signal.aborted) throw new EngineClosedError();
+      if (this.requests.closed.aborted) throw new EngineClosedError();
       if (error instanceof EngineError) throw error;
       throw new EngineError((error as Error)?.message ?? String(error), { cause: error });
     }
   }
 
   private track<T>(run: () => Promise<T>): Promise<T> {
-    if (this.closing.signal.aborted) return Promise.reject(new EngineClosedError());
+    if (this.requests.closed.aborted) return Promise.reject(new EngineClosedError());
     const promise = run();
     this.inflight.add(promise);
     void promise.then(

@@ -3,6 +3,7 @@ import type { CatalogEntry } from "../../catalog/catalog.ts";
 import type { Engine } from "../engine-api.ts";
 import { EngineClosedError, GenerationAbortedError } from "../errors.ts";
 import { raceSignal } from "../race-signal.ts";
+import { RequestSignals } from "../request-signals.ts";
 import { StepClock } from "./step-clock.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateResult } from "../types.ts";
 
@@ -63,7 +64,7 @@ interface SimModel {
 export class SimulatedEngine implements Engine {
   readonly name = "simulated";
   private readonly models = new Map<string, SimModel>();
-  private readonly closing = new AbortController();
+  private readonly requests = new RequestSignals();
   private closed: Promise<void> | undefined;
   private readonly log: EngineLog;
 
@@ -91,8 +92,11 @@ export class SimulatedEngine implements Engine {
   }
 
   /** Deterministic unit vectors (64 dims) from each input's text, after the prompt-evaluation time. */
-  async embed(req: EmbedRequest): Promise<EmbedResult> {
-    const signal = AbortSignal.any([req.signal, this.closing.signal]);
+  embed(req: EmbedRequest): Promise<EmbedResult> {
+    return this.requests.run(req.signal, (signal) => this.embedUnder(req, signal));
+  }
+
+  private async embedUnder(req: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
     const { model, loadNs } = await this.acquire(req.entry, signal, req.signal);
     try {
       const promptTokens = req.inputs.reduce((sum, input) => sum + tokenCount(input), 0);
@@ -106,7 +110,7 @@ export class SimulatedEngine implements Engine {
   }
 
   async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
-    const { model, loadNs } = await this.acquire(entry, this.closing.signal, undefined);
+    const { model, loadNs } = await this.acquire(entry, this.requests.closed, undefined);
     this.release(model);
     return { loadDurationNs: loadNs, contextSize: this.contextSizeFor(entry, options) };
   }
@@ -136,15 +140,19 @@ export class SimulatedEngine implements Engine {
 
   close(): Promise<void> {
     this.closed ??= (async () => {
-      this.closing.abort(new EngineClosedError());
+      this.requests.close(new EngineClosedError());
       await Promise.allSettled([...this.models.values()].map((m) => this.retire(m)));
       this.log("info", "engine closed", { engine: this.name });
     })();
     return this.closed;
   }
 
-  private async stream(entry: CatalogEntry, options: ModelOptions, prompt: string, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
-    const signal = AbortSignal.any([callerSignal, this.closing.signal]);
+  private stream(entry: CatalogEntry, options: ModelOptions, prompt: string, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
+    return this.requests.run(callerSignal, (signal) => this.streamUnder(entry, options, prompt, signal, callerSignal, onText));
+  }
+
+  /** stream() with the request's signal (the caller's, or the engine closing). */
+  private async streamUnder(entry: CatalogEntry, options: ModelOptions, prompt: string, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
     const { model, loadNs } = await this.acquire(entry, signal, callerSignal);
     try {
       await this.takeSlot(model, signal, callerSignal);
@@ -196,7 +204,7 @@ export class SimulatedEngine implements Engine {
   /** The model, loading it first if needed (a model being unloaded is waited for, then loaded again). */
   private async acquire(entry: CatalogEntry, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<{ model: SimModel; loadNs: number }> {
     for (;;) {
-      if (this.closing.signal.aborted) throw new EngineClosedError();
+      if (this.requests.closed.aborted) throw new EngineClosedError();
       let model = this.models.get(entry.name);
       if (model?.retiring) {
         await this.abortable(model.retiring, signal, callerSignal);
@@ -219,7 +227,7 @@ export class SimulatedEngine implements Engine {
   private startLoad(name: string): SimModel {
     const model: SimModel = { name, ready: undefined as unknown as Promise<void>, loaded: false, busy: 0, waiters: [], users: 0, onIdle: undefined, retiring: undefined, clocks: this.stepClocks() };
     const started = performance.now();
-    model.ready = this.sleep(this.config.loadMs, this.closing.signal, undefined).then(() => {
+    model.ready = this.sleep(this.config.loadMs, this.requests.closed, undefined).then(() => {
       model.loaded = true;
       this.log("info", "model loaded", { model: name, engine: this.name, ms: Math.round(performance.now() - started), sizeBytes: this.config.modelBytes });
     });
