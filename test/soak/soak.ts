@@ -3,8 +3,8 @@
  * Redis, a gateway, two workers) — streaming and not, several models, chat, generate, embed and
  * the OpenAI endpoint, clients that cancel mid-stream, and bad requests. It checks that every
  * error is one the load caused (a bad request's 4xx, our own cancel), that no request hangs (each
- * has a deadline), and samples every process's RSS. Results: bench-results/soak/ (JSON and
- * Markdown). Not part of `pnpm test`.
+ * has a deadline), and samples every process's RSS, the workers' runner processes included.
+ * Results: bench-results/soak/ (JSON and Markdown). Not part of `pnpm test`.
  */
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -43,8 +43,15 @@ async function main(): Promise<void> {
   await waitUntilServing(url);
   const pids: Record<string, number> = Object.fromEntries(cluster.processes.map((p) => [p.spec.name, p.child.pid!]));
   if (cluster.redis?.child.pid) pids.redis = cluster.redis.child.pid;
+  const workers = cluster.processes.filter((p) => p.spec.name.startsWith("worker"));
   const sample = async () => {
-    for (const [name, pid] of Object.entries(pids)) (rss[name] ??= []).push({ at: Date.now(), kb: await rssKb(pid) });
+    const now = Date.now();
+    for (const [name, pid] of Object.entries(pids)) (rss[name] ??= []).push({ at: now, kb: await rssKb(pid) });
+    // Each worker runs its models' engines in runner processes, its children: the engine's memory
+    // is theirs. A runner's figures start when it first shows (its model's first load).
+    for (const worker of workers) {
+      for (const pid of await childPids(worker.child.pid!)) (rss[`${worker.spec.name} runner ${pid}`] ??= []).push({ at: now, kb: await rssKb(pid) });
+    }
   };
   await sample();
   const sampler = setInterval(() => void sample(), SAMPLE_MS);
@@ -140,6 +147,12 @@ async function waitUntilServing(url: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error("the cluster did not come up");
+}
+
+/** The processes `pid` started that still run (Linux's /proc children list). */
+async function childPids(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return children.split(" ").filter(Boolean).map(Number);
 }
 
 async function rssKb(pid: number): Promise<number> {
