@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCapacity } from "./scenarios/capacity.ts";
+import { runMemory } from "./scenarios/memory.ts";
 import { runParallel } from "./scenarios/parallel.ts";
 import { runScaling } from "./scenarios/scaling.ts";
 import { runOverhead, runRouting } from "./scenarios/scripted.ts";
@@ -39,6 +40,21 @@ describe("bench scenarios (smoke size)", () => {
     expect(short!.errors).toBe(0);
     expect(short!.requests_per_s).toBeGreaterThan(10);
     await expectReport(dir, ["latency.svg", "throughput.svg"], ["added p99 (ms)", "gateway RSS (MiB)"]);
+  });
+
+  it("memory: the gateway's and the worker's heap after GC, read every few requests", async () => {
+    const { dir, readings, retained, errors } = await runMemory({ requests: 300, step: 100, concurrency: 4, warmup: 50 }, { command: "smoke", outDir: path.join(out, "memory") });
+    expect(errors).toBe(0);
+    expect(readings.map((r) => r.requests)).toEqual([0, 100, 200, 300]);
+    for (const r of readings) {
+      // a Node process running caravan: tens of MiB of heap, and its RSS above that
+      for (const heap of [r.gateway_heap_bytes, r.worker_heap_bytes]) expect(heap).toBeGreaterThan(5 * 2 ** 20);
+      expect(r.gateway_rss_bytes).toBeGreaterThan(r.gateway_heap_bytes);
+      expect(r.worker_rss_bytes).toBeGreaterThan(r.worker_heap_bytes);
+    }
+    expect(Number.isFinite(retained.gateway_bytes_per_request)).toBe(true);
+    expect(Number.isFinite(retained.worker_bytes_per_request)).toBe(true);
+    await expectReport(dir, ["heap.svg"], ["gateway heap (MiB)", "worker RSS (MiB)"]);
   });
 
   it("scaling: aggregate tokens/s for 1 and 2 simulated workers", async () => {

@@ -1,9 +1,10 @@
 /**
  * `pnpm bench [scenario ...]`: runs the named scenarios (all when none) at full size and writes
  * bench-results/<scenario>/{results.json,results.md,*.svg}. Scenarios: capacity, scaling,
- * parallel, overhead, routing.
+ * parallel, overhead, routing, memory.
  */
 import { CAPACITY_FULL, runCapacity } from "./scenarios/capacity.ts";
+import { MEMORY_FULL, runMemory } from "./scenarios/memory.ts";
 import { PARALLEL_FULL, runParallel } from "./scenarios/parallel.ts";
 import { runScaling, SCALING_FULL } from "./scenarios/scaling.ts";
 import { runOverhead, runRouting } from "./scenarios/scripted.ts";
@@ -14,6 +15,7 @@ const scenarios: Record<string, (command: string) => Promise<unknown>> = {
   scaling: (command) => runScaling(SCALING_FULL, { command }),
   routing: (command) => runRouting({ requests: Number(process.env.REQUESTS ?? 400), loadMs: Number(process.env.LOAD_MS ?? 3000) }, { command }),
   parallel: (command) => runParallel(PARALLEL_FULL, { command }),
+  memory: (command) => runMemory(MEMORY_FULL, { command }),
 };
 
 const wanted = process.argv.slice(2);

@@ -21,6 +21,8 @@ export interface SimClusterOptions {
   /** tokens carry their generation time */
   stamp?: boolean;
   env?: Record<string, string>;
+  /** node flags for every caravan process (before BENCH_NODE_ARGS's) */
+  nodeArgs?: string[];
 }
 
 /**
@@ -58,8 +60,9 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   const profiled = (entry: string) => process.env.BENCH_PROFILE_DIR && (!process.env.BENCH_PROFILE || entry.includes(`/${process.env.BENCH_PROFILE}/`));
   // BENCH_NODE_ARGS: node/V8 flags for the caravan processes (trying a tuning, tracing GC);
   // their stdout, where V8's traces go, then reaches the benchmark's
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const stdout = nodeArgs.length > 0 ? "inherit" : "ignore";
+  const benchNodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const nodeArgs = [...(options.nodeArgs ?? []), ...benchNodeArgs];
+  const stdout = benchNodeArgs.length > 0 ? "inherit" : "ignore";
   const start = (entry: string, extra: Record<string, string>) => {
     const profile = profiled(entry) ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const child = spawn(process.execPath, [...profile, ...nodeArgs, "--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", stdout, "pipe"] });

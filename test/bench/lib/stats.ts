@@ -13,3 +13,13 @@ export function round(x: number): number {
   const a = Math.abs(x);
   return a < 10 ? +x.toFixed(2) : a < 100 ? +x.toFixed(1) : Math.round(x);
 }
+
+/** The least-squares slope of y over x; NaN for fewer than two distinct x. */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}
