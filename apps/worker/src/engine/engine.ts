@@ -33,6 +33,9 @@ interface ModelHandle {
   onIdle: (() => void) | undefined;
 }
 
+/** One generation on a slot, with its sampling settings and its request's signal. */
+type SlotRun = (slot: Slot, sampling: SamplingSettings, signal: AbortSignal) => Promise<SlotGeneration & { thinking?: string; toolCalls?: ToolCall[] }>;
+
 /**
  * Runs chat generations on GGUF models with node-llama-cpp.
  *
@@ -47,9 +50,6 @@ interface ModelHandle {
  * gone out through onText, and the error's `partial` holds it with its metrics. Its sequence is
  * free again at once.
  */
-/** One generation on a slot, with its sampling settings and its request's signal. */
-type SlotRun = (slot: Slot, sampling: SamplingSettings, signal: AbortSignal) => Promise<SlotGeneration & { thinking?: string; toolCalls?: ToolCall[] }>;
-
 export class LlamaEngine implements Engine {
   readonly name = "llama";
   private readonly handles = new Map<string, ModelHandle>();
