@@ -90,9 +90,14 @@ export const FunctionTool = z.object({
 });
 export type FunctionTool = z.infer<typeof FunctionTool>;
 
+/** a named tool in Chat Completions' nested shape, or the Responses API's flat `{type, name}` (the AI SDK's Ollama provider sends it), read as the nested one */
 export const ChatToolChoice = z.union(
-  [z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })],
-  { error: oneOf('"none", "auto", "required" or {"type":"function","function":{"name":...}}') },
+  [
+    z.enum(["none", "auto", "required"]),
+    z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+    z.object({ type: z.literal("function"), name: z.string() }).transform(({ name }) => ({ type: "function" as const, function: { name } })),
+  ],
+  { error: oneOf('"none", "auto", "required", {"type":"function","function":{"name":...}} or {"type":"function","name":...}') },
 );
 export type ChatToolChoice = z.infer<typeof ChatToolChoice>;
 

@@ -141,6 +141,18 @@ describe("ChatRequest: valid requests", () => {
   });
 });
 
+describe("ChatRequest: tool_choice", () => {
+  const choice = (tool_choice: unknown) => ChatRequest.parse({ model: "m", tools: [weatherTool], tool_choice }).tool_choice;
+
+  it("takes a named tool in the nested shape, and in the flat one the AI SDK's Ollama provider sends", () => {
+    const named = { type: "function", function: { name: "get_weather" } };
+    expect(choice(named)).toEqual(named);
+    expect(choice({ function: { name: "get_weather" } })).toEqual(named);
+    expect(choice({ type: "function", name: "get_weather" })).toEqual(named);
+    expect(choice("required")).toBe("required");
+  });
+});
+
 describe("ChatRequest: rejected requests name the problem", () => {
   it.each<[string, unknown, string]>([
     // the contract's exact strings
@@ -185,6 +197,11 @@ describe("ChatRequest: rejected requests name the problem", () => {
     ["tools not an array", { model: "m", tools: weatherTool }, "tools must be an array"],
     ["tool of another type", { model: "m", tools: [{ ...weatherTool, type: "retrieval" }] }, 'tools[0].type must be "function"'],
     ["tool without a name", { model: "m", tools: [{ function: {} }] }, "tools[0].function.name is required"],
+    [
+      "tool_choice an unknown word",
+      { model: "m", tool_choice: "any" },
+      'tool_choice must be "auto", "none", "required", {"type":"function","function":{"name":...}} or {"type":"function","name":...}',
+    ],
     ["body a string", "hello", "request body must be a JSON object"],
     ["body null", null, "request body must be a JSON object"],
     ["body an array", [], "request body must be a JSON object"],

@@ -100,6 +100,19 @@ export const ToolChoice = z.union(
 );
 export type ToolChoice = z.infer<typeof ToolChoice>;
 
+/**
+ * tool_choice as a client writes it: ToolChoice, or a named tool in the flat shape of OpenAI's
+ * Responses API, `{type:"function", name}`, which the AI SDK's Ollama provider sends. Both parse
+ * to ToolChoice's nested shape, so nothing past the edge sees the flat one.
+ */
+export const ToolChoiceField = z.union(
+  [
+    ToolChoice,
+    z.object({ type: z.literal("function"), name: z.string() }).transform(({ name }) => ({ type: "function" as const, function: { name } })),
+  ],
+  { error: mustBeOneOf('"auto", "none", "required", {"type":"function","function":{"name":...}} or {"type":"function","name":...}') },
+);
+
 /** top_logprobs: an integer 0..20 (shared by /api/chat and /api/generate). */
 export const TopLogprobs = z
   .number({ error: mustBe })
@@ -138,7 +151,7 @@ export const ChatRequest = z.object(
     /** how many alternatives per token (0..20) */
     top_logprobs: nullAsAbsent(TopLogprobs.optional()),
     /** caravan extension: make the model call a tool (see ToolChoice) */
-    tool_choice: nullAsAbsent(ToolChoice.optional()),
+    tool_choice: nullAsAbsent(ToolChoiceField.optional()),
   },
   { error: mustBe },
 );
