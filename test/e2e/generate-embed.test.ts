@@ -135,7 +135,13 @@ describe("generate and embed in one process", () => {
     });
 
     it("no input loads the model; errors are Ollama's", async () => {
+      // absent, "" and [] all load and answer no embeddings, as Ollama does; [""] is one input
       expect(await post(url, "/api/embed", { model: MODEL })).toEqual({ status: 200, body: { model: MODEL, embeddings: [] } });
+      expect(await post(url, "/api/embed", { model: MODEL, input: "" })).toEqual({ status: 200, body: { model: MODEL, embeddings: [] } });
+      expect(await post(url, "/api/embed", { model: MODEL, input: [] })).toEqual({ status: 200, body: { model: MODEL, embeddings: [] } });
+      const emptyString = await post(url, "/api/embed", { model: MODEL, input: [""] });
+      expect(emptyString.status).toBe(200);
+      expect((emptyString.body.embeddings as number[][]).map((v) => v.length)).toEqual([64]);
       expect(await post(url, "/api/embed", { input: "x" })).toEqual({ status: 400, body: { error: "model is required" } });
       expect(await post(url, "/api/embed", { model: "nope", input: "x" })).toEqual({ status: 404, body: { error: "model 'nope' not found" } });
       expect(await post(url, "/api/embed", { model: MODEL, input: 5 })).toEqual({ status: 400, body: { error: "input must be a string or an array of strings" } });

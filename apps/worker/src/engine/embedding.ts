@@ -46,6 +46,9 @@ export class ModelEmbedder {
     for (const [index, input] of inputs.entries()) {
       signal.throwIfAborted();
       let tokens = this.model.tokenize(input);
+      // An empty input is embedded as the tokens a model adds to every input (its BOS), as Ollama's
+      // runner does; node-llama-cpp would return an empty vector for it.
+      if (tokens.length === 0 && this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null) tokens = [this.model.tokens.bos];
       // The context adds its own tokens (BOS, EOS for some models) and needs the input shorter than itself.
       const room = this.contextSize - 1 - (context.calculateInputLength(tokens) - tokens.length);
       if (tokens.length > room) {

@@ -104,6 +104,14 @@ describe("embed", () => {
     await expect(embed(["x"], { dimensions: 65 })).rejects.toThrow(/dimensions 65/);
   });
 
+  it("embeds an empty string as the model's BOS token, as Ollama's runner does", async () => {
+    const { vectors, metrics } = await embed(["", "The cat sat."]);
+    expect(vectors[0]).toHaveLength(64);
+    expect(norm(vectors[0]!)).toBeCloseTo(1, 5);
+    expect(vectors[0]).not.toEqual(vectors[1]);
+    expect(metrics.prompt_eval_count).toBeGreaterThan(1);
+  });
+
   it("truncates an input longer than the context, or refuses it with truncate false", async () => {
     // a small context keeps this quick on one CPU thread
     const long = "the cat sat on the mat and ".repeat(100); // ~700 tokens

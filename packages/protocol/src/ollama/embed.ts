@@ -3,13 +3,16 @@ import { KeepAliveField, ModelField } from "./chat.ts";
 import { mustBe, mustBeOneOf, nullAsAbsent } from "./fields.ts";
 import { ModelOptions } from "./options.ts";
 
-/** POST /api/embed. `input` absent or empty: load the model and answer with no embeddings. */
+/**
+ * POST /api/embed. `input` absent, `""` or `[]`: load the model and answer with no embeddings, as
+ * Ollama does; `[""]` is one input (an empty string embeds as the model's BOS token).
+ */
 export const EmbedRequest = z.object(
   {
     model: ModelField,
     input: nullAsAbsent(
       z
-        .union([z.string().transform((text) => [text]), z.array(z.string())], { error: mustBeOneOf("a string or an array of strings") })
+        .union([z.string().transform((text) => (text === "" ? [] : [text])), z.array(z.string())], { error: mustBeOneOf("a string or an array of strings") })
         .default([]),
     ),
     /** cut inputs longer than the context (default); false makes that an error */
