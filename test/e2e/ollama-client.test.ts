@@ -79,7 +79,7 @@ describe("the official ollama client against one caravan process", () => {
   it("tools on a model without a chat template is Ollama's 400", async () => {
     await expect(ollama.chat({ model: PLAIN, messages: [{ role: "user", content: "Weather?" }], tools: [weather] })).rejects.toMatchObject({
       status_code: 400,
-      error: `${PLAIN} does not support tools`,
+      error: `"${PLAIN}" does not support tools`,
     });
   });
 

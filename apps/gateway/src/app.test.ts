@@ -36,6 +36,7 @@ describe("POST /api/chat refuses bad input with a 400 that names the problem", (
     ["top_logprobs out of range", JSON.stringify({ model: "stories260K", messages: [], top_logprobs: 21 }), 400, /top_logprobs must be between 0 and 20/],
     ["an unknown model", JSON.stringify({ model: "llama3", messages: [] }), 404, /^model 'llama3' not found$/],
     ["images", JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: "what is this?", images: ["aGVsbG8="] }] }), 400, /does not support images/],
+    ["tools on a model without a chat template", JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: "hi" }], tools: [{ type: "function", function: { name: "f" } }] }), 400, /^"stories260K" does not support tools$/],
   ];
   it.each(cases)("%s", async (_name, body, status, message) => {
     const response = await post(body);

@@ -24,7 +24,7 @@ function refusal(capabilities: Capability[], needs: Capability[], name = "Storie
 
 describe("assertCapable", () => {
   it.each<[Capability, string]>([
-    ["tools", "Stories260K does not support tools"],
+    ["tools", '"Stories260K" does not support tools'],
     ["thinking", '"Stories260K" does not support thinking'],
     ["insert", '"Stories260K" does not support insert'],
     ["completion", '"Stories260K" does not support generate'],
@@ -42,6 +42,6 @@ describe("assertCapable", () => {
   });
 
   it("names the first missing need, with the model as the client wrote it", () => {
-    expect(refusal(["completion"], ["completion", "tools", "thinking"], "my-model:Q4")?.message).toBe("my-model:Q4 does not support tools");
+    expect(refusal(["completion"], ["completion", "tools", "thinking"], "my-model:Q4")?.message).toBe('"my-model:Q4" does not support tools');
   });
 });

@@ -8,9 +8,9 @@ export class CapabilityError extends HttpError {
   }
 }
 
-/** Ollama's words when a model lacks what a request needs (NAME as the client wrote it). */
+/** Ollama's words when a model lacks what a request needs (NAME as the client wrote it, quoted as Ollama's %q does). */
 const REFUSALS: Record<Capability, (name: string) => string> = {
-  tools: (name) => `${name} does not support tools`,
+  tools: (name) => `"${name}" does not support tools`,
   thinking: (name) => `"${name}" does not support thinking`,
   insert: (name) => `"${name}" does not support insert`,
   completion: (name) => `"${name}" does not support generate`,

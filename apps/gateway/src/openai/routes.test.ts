@@ -38,7 +38,7 @@ describe("/v1 refusals take OpenAI's error shape", () => {
     ["two prompts", "/v1/completions", { model: "stories260K", prompt: ["a", "b"] }, 400, { param: "prompt" }],
     ["echo", "/v1/completions", { model: "stories260K", prompt: "a", echo: true }, 400, { param: "echo" }],
     ["a suffix on a model without FIM", "/v1/completions", { model: "stories260K", prompt: "a", suffix: "b" }, 400, { message: '"stories260K" does not support insert' }],
-    ["tools on a model without a template", "/v1/chat/completions", { model: "stories260K", messages: user, tools: [{ type: "function", function: { name: "f" } }] }, 400, { message: "stories260K does not support tools" }],
+    ["tools on a model without a template", "/v1/chat/completions", { model: "stories260K", messages: user, tools: [{ type: "function", function: { name: "f" } }] }, 400, { message: '"stories260K" does not support tools' }],
     ["reasoning on a model that cannot think", "/v1/chat/completions", { model: "stories260K", messages: user, reasoning_effort: "high" }, 400, { message: '"stories260K" does not support thinking' }],
     ["an unknown completion model", "/v1/completions", { model: "davinci", prompt: "a" }, 404, { code: "model_not_found" }],
     ["token ids to embed", "/v1/embeddings", { model: "stories260K", input: [[1, 2]] }, 400, { param: "input", message: expect.stringMatching(/token arrays/) }],
