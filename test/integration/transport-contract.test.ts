@@ -136,10 +136,19 @@ function contract(name: string, makePair: () => Promise<Pair>) {
       await Promise.all([...subs, sub].map((s) => s.release()));
     });
 
-    it("shows the worker's advertised state to the gateway", async () => {
+    it("shows the worker's advertised state to the gateway: refreshWorkers at once, and workers() after it", async () => {
+      await pair.gateway.workers(); // what the gateway remembers now predates the state below
       await pair.worker.advertise(STATE);
-      await new Promise((r) => setTimeout(r, 1100)); // past the gateway's 1 s cache
+      expect(await pair.gateway.refreshWorkers()).toEqual([STATE]);
       expect(await pair.gateway.workers()).toEqual([STATE]);
+      // a state published a moment ago, as a worker does when a job ends
+      const busy = { ...STATE, busy: 1 };
+      await pair.worker.advertise(busy);
+      const [one, two] = await Promise.all([pair.gateway.refreshWorkers(), pair.gateway.refreshWorkers()]);
+      expect([one, two]).toEqual([[busy], [busy]]);
+      expect(await pair.gateway.workers()).toEqual([busy]);
+      await pair.worker.advertise(STATE);
+      expect(await pair.gateway.refreshWorkers()).toEqual([STATE]);
     });
 
     it("carries a command to the worker and its reply back", async () => {

@@ -102,6 +102,11 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
     return this.state && !this.closed ? [this.state] : [];
   }
 
+  /** Nothing is remembered here: the state is the worker's own, as it last advertised it. */
+  refreshWorkers(): Promise<WorkerState[]> {
+    return this.workers();
+  }
+
   async serve(model: string, handler: JobHandler, concurrency: number): Promise<void> {
     this.lane(model).serving = { handler, concurrency };
     this.pump(model);

@@ -104,6 +104,12 @@ export interface GatewayTransport {
   releaseClaim(key: string): Promise<void>;
   /** the live workers' latest advertised state (at most ~1 s old) */
   workers(): Promise<WorkerState[]>;
+  /**
+   * The live workers' states read now, not remembered: it sees a worker that registered, or a
+   * state one published, before the call. workers() then answers with them. For what must not
+   * miss a change of a moment ago (a model not in the remembered view, /api/ps).
+   */
+  refreshWorkers(): Promise<WorkerState[]>;
   close(): Promise<void>;
 }
 

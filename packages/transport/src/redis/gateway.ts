@@ -36,6 +36,10 @@ export class RedisGatewayTransport implements GatewayTransport {
   private readonly jobs = new Map<string, Listener>();
   private repliesSubscribed: Promise<unknown> | undefined;
   private workersCache: { at: number; states: Promise<WorkerState[]> } | undefined;
+  /** the read of the workers' states under way (settles when it does, never rejects) */
+  private workersReading: Promise<void> | undefined;
+  /** the read that starts when that one ends, shared by every refresh asked for meanwhile */
+  private workersQueued: Promise<WorkerState[]> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: RedisTransportOptions) {
@@ -169,13 +173,44 @@ export class RedisGatewayTransport implements GatewayTransport {
 
   async workers(): Promise<WorkerState[]> {
     this.ready();
-    const now = Date.now();
-    if (!this.workersCache || now - this.workersCache.at > WORKERS_CACHE_MS) {
-      const states = this.readWorkers();
-      this.workersCache = { at: now, states };
-      states.catch(() => (this.workersCache = undefined));
-    }
-    return this.workersCache.states;
+    if (this.workersCache && Date.now() - this.workersCache.at <= WORKERS_CACHE_MS) return this.workersCache.states;
+    return this.readWorkersFresh();
+  }
+
+  async refreshWorkers(): Promise<WorkerState[]> {
+    this.ready();
+    return this.readWorkersFresh();
+  }
+
+  /**
+   * A read of the workers' states that starts after this call. While one is under way, the next
+   * waits for it and is shared by every caller meanwhile, so that many refreshes at once (a burst
+   * of requests for an unknown model) cost at most two SCANs in flight.
+   */
+  private readWorkersFresh(): Promise<WorkerState[]> {
+    if (this.workersQueued) return this.workersQueued;
+    if (!this.workersReading) return this.startWorkersRead();
+    const queued = this.workersReading.then(() => {
+      this.workersQueued = undefined;
+      return this.startWorkersRead();
+    });
+    this.workersQueued = queued;
+    return queued;
+  }
+
+  private startWorkersRead(): Promise<WorkerState[]> {
+    const states = this.readWorkers();
+    this.workersCache = { at: Date.now(), states };
+    const settled: Promise<void> = states
+      .catch(() => {
+        // a failed read is not remembered: the next call reads again
+        if (this.workersCache?.states === states) this.workersCache = undefined;
+      })
+      .then(() => {
+        if (this.workersReading === settled) this.workersReading = undefined;
+      });
+    this.workersReading = settled;
+    return states;
   }
 
   close(): Promise<void> {
