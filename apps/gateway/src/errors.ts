@@ -20,6 +20,11 @@ export class HttpError extends Error {
 export const badRequest = (message: string) => new HttpError(400, "bad_request", message);
 export const modelNotFound = (name: string) => new HttpError(404, "model_not_found", `model '${name}' not found`);
 export const methodNotAllowed = () => new HttpError(405, "method_not_allowed", "method not allowed");
+/**
+ * No live worker at all (the gateway started first, or every worker is gone): nothing can be said
+ * about a model yet, so this is not a 404. Workers register at start and every 2 s.
+ */
+export const noWorkerAvailable = () => new HttpError(503, "unavailable", "no worker available; try again shortly", { "Retry-After": "2" });
 /** Ollama's answer when its queue is full, with a hint for when to come back. */
 export const serverBusy = () =>
   new HttpError(503, "server_busy", "server busy, please try again.  maximum pending requests exceeded", { "Retry-After": "1" });

@@ -5,6 +5,7 @@ import { readBody } from "../body.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { badRequest, HttpError, modelNotFound } from "../errors.ts";
 import { holdersOf, onePerFolder } from "../manage/folders.ts";
+import { workersForModel } from "../models.ts";
 
 /** A hard link is instant; a copy of a large file across filesystems is not. */
 const COPY_TIMEOUT_MS = 10 * 60_000;
@@ -23,7 +24,8 @@ export function registerCopyRoute(app: Hono, deps: GatewayDeps): void {
       if (error instanceof ModelSourceError) throw badRequest(error.message);
       throw error;
     }
-    const holders = onePerFolder(holdersOf(await deps.transport.workers(), canonicalModelName(body.source)));
+    const source = canonicalModelName(body.source);
+    const holders = onePerFolder(holdersOf(await workersForModel(deps.transport, source), source));
     if (holders.length === 0) throw modelNotFound(body.source);
     const replies = await Promise.all(
       holders.map(async (worker) => {

@@ -5,6 +5,7 @@ import { readBody } from "../body.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, modelNotFound } from "../errors.ts";
 import { holdersOf, onePerFolder } from "../manage/folders.ts";
+import { workersForModel } from "../models.ts";
 
 /** Unloading waits for nothing (busy models are refused first) but may free a large model. */
 const DELETE_TIMEOUT_MS = 60_000;
@@ -19,7 +20,7 @@ export function registerDeleteRoute(app: Hono, deps: GatewayDeps): void {
   app.delete("/api/delete", async (c) => {
     const { body } = await readBody(c, DeleteRequest);
     const model = canonicalModelName(body.model);
-    const [workers, queues] = await Promise.all([deps.transport.workers(), deps.transport.queueStats()]);
+    const [workers, queues] = await Promise.all([workersForModel(deps.transport, model), deps.transport.queueStats()]);
     const holders = holdersOf(workers, model);
     if (holders.length === 0) throw modelNotFound(body.model);
     const running = workers.reduce((sum, worker) => sum + worker.loaded.filter((copy) => copy.model === model).reduce((n, copy) => n + copy.busy, 0), 0);

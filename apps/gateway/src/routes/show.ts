@@ -4,6 +4,7 @@ import { canonicalModelName, ShowRequest, WIRE_VERSION, type ShowInfo, type Work
 import { readBody } from "../body.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, modelNotFound } from "../errors.ts";
+import { workersForModel } from "../models.ts";
 
 /** How long one worker may take to describe a model (it reads the file's header, vocabulary included). */
 const SHOW_TIMEOUT_MS = 15_000;
@@ -21,7 +22,7 @@ export function registerShowRoute(app: Hono, deps: GatewayDeps): void {
 
 async function showModel(deps: GatewayDeps, requested: string, verbose: boolean): Promise<ShowInfo> {
   const model = canonicalModelName(requested);
-  const candidates = workersWith(await deps.transport.workers(), model);
+  const candidates = workersWith(await workersForModel(deps.transport, model), model);
   if (candidates.length === 0) throw modelNotFound(requested);
   const failures: string[] = [];
   for (const worker of candidates) {
