@@ -18,7 +18,16 @@ export interface JobRunnerDeps {
   log: Logger;
   /** the job's spans and token count; none = not traced or measured */
   telemetry?: WorkerTelemetry;
+  /**
+   * Publishes this worker's state as it is now; resolves once gateways can read it. A job that
+   * succeeds releases its model and awaits this before its `done` (for at most STATE_WAIT_MS), so
+   * that the client's next /api/ps already shows what the request set (keep_alive, expiry).
+   */
+  publishState?: () => Promise<void>;
 }
+
+/** The longest a `done` waits for the worker's state to go out (Redis may be slow or away). */
+export const STATE_WAIT_MS = 1000;
 
 /**
  * Runs one job and reports it through the transport: `started` at once (the gateway then knows
@@ -65,6 +74,12 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     const acquiredFrom = span.now();
     lease = await residency.acquire(entry.name, { keepAliveMs: job.keep_alive_ms, options: job.options });
     const leaseLoadNs = lease.loadDurationNs;
+    const held = lease;
+    // The request's end as the cluster sees it (idle timer started, sequence free) goes out before its done.
+    const settle = async () => {
+      held.release();
+      await publishWithin(deps.publishState, STATE_WAIT_MS);
+    };
     const engineFrom = span.now();
     if (job.kind === "embed") {
       const { vectors, metrics } = await engine.embed({
@@ -79,6 +94,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
       const withLoad = { ...metrics, load_duration: metrics.load_duration + lease.loadDurationNs };
       span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo: span.now(), metrics: withLoad });
       log.info({ job: job.id, trace_id: span.traceId, model: entry.name, kind: job.kind, inputs: vectors.length, ...withLoad }, "job finished");
+      await settle();
       await ctx.emit({ type: "done", done_reason: "stop", metrics: withLoad, worker_id: workerId, embeddings: vectors });
       return;
     }
@@ -119,6 +135,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     const metrics = { ...result.metrics, load_duration: result.metrics.load_duration + lease.loadDurationNs };
     span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo, metrics });
     log.info({ job: job.id, trace_id: span.traceId, model: entry.name, done_reason: result.doneReason, ...metrics }, "job finished");
+    await settle();
     await ctx.emit({ type: "done", done_reason: result.doneReason, metrics, worker_id: workerId });
   } catch (error) {
     await batcher.drain();
@@ -138,6 +155,18 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     await ctx.emit({ type: "error", code: "engine_error", message: error instanceof Error ? error.message : String(error) });
   } finally {
     lease?.release();
+  }
+}
+
+/** Runs `publish` and waits for it, for at most `ms`. */
+async function publishWithin(publish: (() => Promise<void>) | undefined, ms: number): Promise<void> {
+  if (!publish) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([publish().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -56,7 +56,8 @@ describe("the worker's state advertisements", () => {
     const before = transport.advertised.length;
 
     // Every job changes the state twice (taken, finished). The first advertisement is held
-    // until all 32 jobs have ended, however slow the machine.
+    // until all 32 jobs have ended, however slow the machine: each job's done waits for the
+    // state to go out, at most STATE_WAIT_MS (1 s), so a held one delays the jobs by that much.
     let release = () => {};
     transport.held = new Promise<void>((resolve) => (release = resolve));
     const jobs = 32;
@@ -74,5 +75,26 @@ describe("the worker's state advertisements", () => {
     const last = transport.advertised.at(-1)!;
     expect(last.busy).toBe(0);
     expect(last.loaded.map((copy) => [copy.model, copy.busy, copy.loading])).toEqual([["sim:latest", 0, false]]);
+  });
+
+  it("go out before a job's done: a gateway that reads the state on done sees the job's keep_alive and its end", async () => {
+    const transport = new RecordingTransport();
+    const config = loadWorkerConfig({ CARAVAN_ENGINE: "simulated", CARAVAN_SIM_MODELS: "sim", CARAVAN_SIM_LOAD_MS: "0", CARAVAN_SIM_TOKENS_PER_SECOND: "1000", CARAVAN_WORKER_ID: "w1" });
+    worker = await startWorker(config, transport, pino({ level: "silent" }));
+    const load = await transport.command("w1", { v: WIRE_VERSION, type: "load", id: randomUUID(), model: "sim:latest", options: {} }, 5000);
+    expect(load.ok).toBe(true);
+    await settled(transport);
+
+    // Each advertisement takes 5 ms and the job about 3: without waiting for it, done would come
+    // first, while the gateways still read the state from before the job.
+    const TEN_MINUTES = 600_000;
+    const done = await run(transport, { ...job(), keep_alive_ms: TEN_MINUTES });
+    const doneAt = Date.now();
+    expect(done.type).toBe("done");
+    const [state] = await transport.workers();
+    expect(state!.loaded).toHaveLength(1);
+    const copy = state!.loaded[0]!;
+    expect(copy).toMatchObject({ model: "sim:latest", keep_alive_ms: TEN_MINUTES, busy: 0 });
+    expect(Math.abs(copy.expires_at! - (doneAt + TEN_MINUTES))).toBeLessThan(1000);
   });
 });

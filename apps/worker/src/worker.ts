@@ -82,7 +82,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   const handler: JobHandler = async (job, ctx) => {
     busy++;
     try {
-      await runJob(job, ctx, { engine, residency, workerId: config.workerId, log, catalog: () => entries, telemetry });
+      await runJob(job, ctx, { engine, residency, workerId: config.workerId, log, catalog: () => entries, telemetry, publishState: () => sync() });
     } finally {
       busy--;
     }

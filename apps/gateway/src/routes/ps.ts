@@ -11,7 +11,9 @@ const FOREVER_MS = Number(2n ** 63n / 1_000_000n);
  */
 export function registerPsRoute(app: Hono, deps: GatewayDeps): void {
   app.get("/api/ps", async (c) => {
-    const [workers, queues] = await Promise.all([deps.transport.workers(), deps.transport.queueStats()]);
+    // Read now, not the transport's remembered view: a worker publishes its state before a job's
+    // done, so a client's ps right after its request shows that request's keep_alive.
+    const [workers, queues] = await Promise.all([deps.transport.refreshWorkers(), deps.transport.queueStats()]);
     const now = Date.now();
     const models = workers
       .flatMap((worker) => worker.loaded.filter((copy) => !copy.loading).map((copy) => psEntry(worker, copy, now)))
