@@ -77,7 +77,7 @@ class SimWorker {
           return { loadDurationNs: LOAD_MS * 1e6, sizeBytes: 1e9, contextLength: 4096, slots: SLOTS };
         },
         unload: () => clock.sleep(100),
-        estimateBytes: () => 1e9,
+        estimate: () => ({ bytes: 1e9, contextLength: 4096, settings: "sim", sizedBy: "the simulation's fixed size" }),
         clock,
         onChange,
       },

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort, startCluster } from "@caravan/cli";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
+import { childPids, rssKb } from "../harness/rss.ts";
 
 const MINUTES = Number(process.argv[2] ?? process.env.SOAK_MINUTES ?? 30);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 6);
@@ -149,16 +150,6 @@ async function waitUntilServing(url: string): Promise<void> {
   throw new Error("the cluster did not come up");
 }
 
-/** The processes `pid` started that still run (Linux's /proc children list). */
-async function childPids(pid: number): Promise<number[]> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
-  return children.split(" ").filter(Boolean).map(Number);
-}
-
-async function rssKb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 export { startWorker, type RunningWorker, HEARTBEAT_MS } from "./worker.ts";
-export { Residency, NoRoomError, type Clock } from "./residency/index.ts";
+export { Residency, NoRoomError, TooLargeError, estimateModelBytes, type Clock } from "./residency/index.ts";
 export { loadWorkerConfig, defaultThreads, type WorkerConfig } from "./config.ts";
 export { createLogger } from "./logger.ts";
 export { onShutdown } from "./shutdown.ts";

@@ -10,6 +10,7 @@ import { copyGgufWithChatTemplate, THINKING_CHAT_TEMPLATE } from "./engine/test-
 import { LlamaEngine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
 import { Residency, systemClock } from "./residency/index.ts";
+import { constantEstimate } from "./residency/fake-loader.ts";
 
 // The chat path of runJob on the real engine and tiny model: what the chunk events carry.
 let engine: LlamaEngine;
@@ -32,7 +33,7 @@ beforeAll(async () => {
         return { loadDurationNs, contextLength: contextSize, slots: 1, sizeBytes: 1 };
       },
       unload: (model) => engine.unload(model),
-      estimateBytes: () => 1,
+      estimate: constantEstimate(1),
       clock: systemClock,
       onChange: () => {},
       log: () => {},
@@ -66,10 +67,21 @@ async function runChat(fields: Partial<JobMessage>): Promise<EventBody[]> {
   return events;
 }
 
-const chunks = (events: EventBody[]) => events.filter((e): e is Omit<ChunkMessage, "v" | "id" | "seq"> => e.type === "chunk");
+type Chunk = Omit<ChunkMessage, "v" | "id" | "seq">;
+const chunks = (events: EventBody[]) => events.filter((e): e is Chunk => e.type === "chunk");
+
+/** Each chunk's logprob tokens join to its text (content or thinking), and their bytes are its bytes. */
+function expectChunkLogprobsJoinToTheirText(sent: Chunk[]): void {
+  for (const chunk of sent) {
+    const text = chunk.content + (chunk.thinking ?? "");
+    const entries = chunk.logprobs ?? [];
+    expect(entries.map((e) => e.token).join(""), JSON.stringify(chunk)).toBe(text);
+    expect(entries.flatMap((e) => e.bytes ?? [])).toEqual([...Buffer.from(text, "utf8")]);
+  }
+}
 
 describe("runJob (chat)", () => {
-  it("sends a forced tool call whole in one chunk, with logprobs for every generated token", async () => {
+  it("sends a forced tool call whole in one chunk, with no logprobs for its syntax", async () => {
     const events = await runChat({
       tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }],
       tool_choice: "required",
@@ -83,9 +95,24 @@ describe("runJob (chat)", () => {
     expect(withCalls).toHaveLength(1);
     expect(withCalls[0]!.content).toBe("");
     expect(withCalls[0]!.tool_calls).toEqual([{ id: expect.stringMatching(/^call_[a-z0-9]{8}$/), function: { index: 0, name: "get_weather", arguments: { city: expect.any(String) } } }]);
-    const logprobs = sent.flatMap((c) => c.logprobs ?? []);
-    expect(logprobs).toHaveLength(done.type === "done" ? done.metrics.eval_count : -1);
-    for (const entry of logprobs) expect(entry.top_logprobs!.length).toBeLessThanOrEqual(2);
+    expectChunkLogprobsJoinToTheirText(sent);
+    for (const entry of sent.flatMap((c) => c.logprobs ?? [])) expect(entry.top_logprobs!.length).toBeLessThanOrEqual(2);
+  });
+
+  it.each(Array.from({ length: 12 }, (_, i) => i + 1))("sends each chunk's logprobs with exactly its text, with a stop sequence (seed %i)", async (seed) => {
+    const stop = [["he"], ["a"], ["."], [", "]][seed % 4];
+    const events = await runChat({ model: "stories260k:latest", messages: [{ role: "user", content: "Once upon a time" }], options: { temperature: 1, seed, num_predict: 64, stop }, logprobs: true, top_logprobs: 1 });
+    expect(events.at(-1)).toMatchObject({ type: "done" });
+    const sent = chunks(events);
+    expectChunkLogprobsJoinToTheirText(sent);
+    expect(sent.flatMap((c) => c.logprobs ?? []).length).toBeGreaterThan(0);
+  });
+
+  it("sends a thought's logprobs in the thought's chunks", async () => {
+    const events = await runChat({ model: "stories260k-think:latest", think: true, options: { temperature: 0, num_predict: 16 }, logprobs: true });
+    const sent = chunks(events);
+    expectChunkLogprobsJoinToTheirText(sent);
+    expect(sent.map((c) => c.thinking ?? "").join("").length).toBeGreaterThan(10);
   });
 
   it("sends thinking in chunks of its own (content empty); think false sends none", async () => {

@@ -9,6 +9,7 @@ import { LlamaEngine } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
 import { Residency, systemClock } from "./residency/index.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
+import { constantEstimate } from "./residency/fake-loader.ts";
 
 // runJob's spans and metrics on the real engine and tiny model, kept in memory.
 const telemetry = inMemoryTelemetry();
@@ -29,7 +30,7 @@ beforeAll(async () => {
         return { loadDurationNs, contextLength: contextSize, slots: 1, sizeBytes: 1 };
       },
       unload: (model) => engine.unload(model),
-      estimateBytes: () => 1,
+      estimate: constantEstimate(1),
       clock: systemClock,
     },
   );

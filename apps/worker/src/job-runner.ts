@@ -5,7 +5,7 @@ import { findModel, type CatalogEntry } from "./catalog/index.ts";
 import { withModelDefaults } from "./model-defaults.ts";
 import { EngineRequestError, GenerationAbortedError, type Engine } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
-import type { Residency } from "./residency/index.ts";
+import { NoRoomError, TooLargeError, type Residency } from "./residency/index.ts";
 import { JobSpan } from "./telemetry/job-span.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
@@ -147,8 +147,14 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
       await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
       return;
     }
-    if (error instanceof EngineRequestError) {
+    // Options that would need more memory than this worker has: the request's to change.
+    if (error instanceof EngineRequestError || error instanceof TooLargeError) {
       await ctx.emit({ type: "error", code: "bad_request", message: error.message });
+      return;
+    }
+    // A reload for other load options that busy models leave no room for now: try again later.
+    if (error instanceof NoRoomError) {
+      await ctx.emit({ type: "error", code: "unavailable", message: error.message });
       return;
     }
     log.error({ job: job.id, model: entry.name, err: error }, "generation failed");

@@ -9,7 +9,7 @@ import { IsolatedEngine, LlamaEngine, SimulatedEngine, simulatedCatalog, type En
 import { runJob } from "./job-runner.ts";
 import { modelCommands } from "./models/commands.ts";
 import { modelsFolderId } from "./models/folder-id.ts";
-import { defaultMemoryBudget, NoRoomError, Residency, ResidencyClosedError, systemClock } from "./residency/index.ts";
+import { defaultMemoryBudget, NoRoomError, Residency, ResidencyClosedError, systemClock, TooLargeError } from "./residency/index.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 /** How often a worker rescans its models folder and re-advertises its state (its heartbeat). */
@@ -65,12 +65,15 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
         const entry = entryFor(model);
         const { loadDurationNs, contextSize } = await engine.ensureLoaded(entry, options);
         if (loadDurationNs > 0) telemetry.recordLoad(model, loadDurationNs);
-        return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: engine.estimateBytes(entry, contextSize, config.numParallel) };
+        return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: engine.planLoad(entry, options).bytes };
       },
       unload: (model) => engine.unload(model),
-      estimateBytes: (model, options) => {
-        const entry = entryFor(model);
-        return engine.estimateBytes(entry, engine.contextSizeFor(entry, options), config.numParallel);
+      estimate: (model, options) => {
+        const { settings, key, bytes, adjustments } = engine.planLoad(entryFor(model), options);
+        // As Ollama warns when it clamps num_ctx: the request asked for more than the model or this worker allows.
+        for (const { option, asked, used, why } of adjustments) log.warn({ model, option, asked, used, why }, `${option} ${asked} is out of bounds: using ${used}`);
+        const ctx = options.num_ctx !== undefined && options.num_ctx >= 1 ? `num_ctx ${settings.contextSize}` : `the default num_ctx ${settings.contextSize} (CARAVAN_CONTEXT_LENGTH)`;
+        return { bytes, contextLength: settings.contextSize, settings: key, sizedBy: `${ctx} for ${config.numParallel} sequence(s) (CARAVAN_NUM_PARALLEL)` };
       },
       clock: systemClock,
       onChange: () => void sync(),
@@ -119,6 +122,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
       return { ok: true, load_duration: loadDurationNs };
     } catch (error) {
       if (error instanceof NoRoomError) return { ok: false, code: "no_room", message: error.message };
+      if (error instanceof TooLargeError) return { ok: false, code: "too_large", message: error.message };
       if (error instanceof ResidencyClosedError) return { ok: false, code: "draining", message: error.message };
       return { ok: false, code: "engine_error", message: error instanceof Error ? error.message : String(error) };
     }

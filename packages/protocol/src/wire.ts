@@ -79,6 +79,7 @@ export const ChunkMessage = z.object({
   content: z.string(),
   thinking: z.string().optional(),
   tool_calls: z.array(ToolCall).optional(),
+  /** the entries of the tokens that produced this chunk's text: their `token`s join to its content (or thinking) */
   logprobs: z.array(Logprob).optional(),
 });
 export type ChunkMessage = z.infer<typeof ChunkMessage>;
@@ -101,7 +102,10 @@ export const DoneMessage = z.object({
 export type DoneMessage = z.infer<typeof DoneMessage>;
 
 /** Stable error codes; the gateway maps them to HTTP statuses in one place. */
-/** `unavailable`: the gateway lost its connection to Redis while the job ran (its events may be lost). */
+/**
+ * `unavailable`: the gateway lost its connection to Redis while the job ran (its events may be
+ * lost), or the worker has no room for the load the job needs now; either way, try again.
+ */
 export const ErrorCode = z.enum(["model_not_found", "bad_request", "cancelled", "engine_error", "worker_lost", "queue_timeout", "unavailable", "internal"]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -168,7 +172,10 @@ export const WorkerCommand = z.discriminatedUnion("type", [
 ]);
 export type WorkerCommand = z.infer<typeof WorkerCommand>;
 
-/** A worker's answer to a command. `no_room`: the model does not fit beside busy models. */
+/**
+ * A worker's answer to a command. `no_room`: the model does not fit beside busy models (now);
+ * `too_large`: with the options asked for it needs more than the worker's whole memory budget (ever).
+ */
 export const CommandReply = z.object({
   v,
   type: z.literal("reply"),
@@ -176,7 +183,7 @@ export const CommandReply = z.object({
   worker_id: z.string(),
   ok: z.boolean(),
   /** `busy`: requests use the model (delete); `bad_request`: a name refused, a destination taken; `failed`: a pull, copy or delete went wrong */
-  code: z.enum(["no_room", "model_not_found", "engine_error", "draining", "busy", "bad_request", "failed"]).optional(),
+  code: z.enum(["no_room", "too_large", "model_not_found", "engine_error", "draining", "busy", "bad_request", "failed"]).optional(),
   message: z.string().optional(),
   /** ns spent loading for this command (0 when it was loaded already) */
   load_duration: z.number().int().optional(),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { WIRE_VERSION, type JobMessage, type ModelOptions } from "@caravan/protocol";
 import type { GatewayTransport, QueueLimits, QueueStats } from "@caravan/transport";
 import type { Logger } from "pino";
-import { HttpError, serverBusy } from "../errors.ts";
+import { badRequest, HttpError, serverBusy } from "../errors.ts";
 import type { ApiKeyRecord } from "../auth/key-record.ts";
 import { checkOptions, enforceCeilings, NO_CEILINGS, type Ceilings } from "../limits/ceilings.ts";
 import { KeyGate, type KeyTicket } from "../limits/key-gate.ts";
@@ -102,7 +102,13 @@ export class Dispatcher {
       // This request's arrival placed a load: it waits for it. (One that joins a load under way
       // cannot be told from one that waits behind busy copies, so it is not counted.)
       run.coldStart = placement.action === "load";
-      if (placement.action === "load" && placement.loadReply) run.placedLoad = { workerId: placement.workerId, reply: placement.loadReply };
+      if (placement.action === "load" && placement.loadReply) {
+        run.placedLoad = { workerId: placement.workerId, reply: placement.loadReply };
+        // Its own options make the model larger than the worker's memory: waiting would not help.
+        void placement.loadReply.then((reply) => {
+          if (reply?.code === "too_large") run.refuse(reply.message ?? `model '${job.model}' does not fit in the worker's memory with these options`);
+        });
+      }
       this.runs.add(run);
       await run.start();
       return run;
@@ -126,12 +132,14 @@ export class Dispatcher {
         const replies = await Promise.all(holders.map((w) => this.command(w.worker_id, { type: "load", model, options, ...(keepAliveMs !== undefined && { keep_alive_ms: keepAliveMs }) })));
         const ok = replies.filter((r) => r.ok);
         if (ok.length > 0) return Math.max(...ok.map((r) => r.load_duration ?? 0));
+        refuseTooLarge(replies);
       } else {
         const decision = await this.placer.decide(model);
         if (decision.action === "unavailable") throw new HttpError(503, "unavailable", `no live worker can serve model '${model}' now: ${decision.reason}`);
         if (decision.action === "load") {
           const reply = await this.placer.load(decision.workerId, model, { keepAliveMs, options }).catch(() => undefined);
           if (reply?.ok) return reply.load_duration ?? 0;
+          if (reply) refuseTooLarge([reply]);
         }
       }
       if (Date.now() > deadline) throw new HttpError(503, "queue_timeout", `no worker could load model '${model}' within ${Math.round(this.options.queueTimeoutMs / 1000)}s`);
@@ -166,7 +174,7 @@ export class Dispatcher {
   private command(workerId: string, body: { type: "load"; model: string; options: ModelOptions; keep_alive_ms?: number } | { type: "unload"; model: string }) {
     return this.options.transport
       .command(workerId, { v: WIRE_VERSION, id: randomUUID(), ...body }, this.options.queueTimeoutMs)
-      .catch((error: unknown) => ({ ok: false as const, load_duration: undefined, message: String(error) }));
+      .catch((error: unknown) => ({ ok: false as const, load_duration: undefined, code: undefined, message: String(error) }));
   }
 
   private async tick(): Promise<void> {
@@ -182,4 +190,10 @@ export class Dispatcher {
       this.ticking = false;
     }
   }
+}
+
+/** A load refused because its options need more memory than the worker has: the request's error (400), not a wait. */
+function refuseTooLarge(replies: readonly { code?: string; message?: string }[]): void {
+  const refused = replies.find((r) => r.code === "too_large");
+  if (refused) throw badRequest(refused.message ?? "the model does not fit in the worker's memory with these options");
 }

@@ -80,6 +80,16 @@ export class JobRun implements AsyncIterable<JobEvent> {
     await submission?.cancel(reason).catch((error: unknown) => this.deps.log.warn({ err: error, job: this.job.id }, "cancel failed"));
   }
 
+  /**
+   * The load placed for this job was refused for good (its options need more memory than the
+   * worker has): it ends now with a 400, if it still waits.
+   */
+  refuse(message: string): void {
+    if (this.finished || !this.waiting) return;
+    void this.submission?.cancel("refused").catch(() => undefined);
+    this.end(this.error("bad_request", message));
+  }
+
   /** The worker running this job stopped beating. */
   workerLost(): void {
     this.events?.fail(this.error("worker_lost", `worker ${this.workerId} was lost`));

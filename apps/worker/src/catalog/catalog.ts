@@ -27,6 +27,8 @@ export interface CatalogEntry {
   contextLength: number;
   /** K+V cache bytes per token of context for one sequence, f16 cache (0 if the header lacks the numbers) */
   kvBytesPerToken: number;
+  /** transformer blocks (0 if the header lacks them): bounds num_gpu */
+  layerCount: number;
 }
 
 interface CachedFile extends GgufFacts {
@@ -129,6 +131,7 @@ async function readEntry(path: string, name: string, cache: ModelFileCache): Pro
     capabilities: sidecar?.template ? withTemplate(file.capabilities, file.details.family, sidecar.template) : file.capabilities,
     contextLength: file.contextLength,
     kvBytesPerToken: file.kvBytesPerToken,
+    layerCount: file.layerCount,
     listed: {
       name,
       model: name,

@@ -12,6 +12,8 @@ export interface GgufFacts {
   contextLength: number;
   /** bytes of K+V cache per token of context for one sequence with an f16 cache (0 when the header does not say) */
   kvBytesPerToken: number;
+  /** transformer blocks, i.e. GPU-offloadable layers less the output layer (0 when the header does not say) */
+  layerCount: number;
 }
 
 // Large arrays that nothing here reads; skipping them keeps a scan of big models fast.
@@ -35,6 +37,7 @@ export async function readGgufFacts(path: string): Promise<GgufFacts> {
     capabilities: modelCapabilities(info),
     contextLength: Number(info.architectureMetadata.context_length ?? 0),
     kvBytesPerToken: kvCacheBytesPerToken(info.architectureMetadata as AttentionMetadata),
+    layerCount: Number((info.architectureMetadata as AttentionMetadata).block_count ?? 0),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ModelOptions } from "@caravan/protocol";
 import type { CatalogEntry } from "../catalog/catalog.ts";
+import type { LoadPlan } from "./load-plan.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, GenerateRequest, GenerateResult } from "./types.ts";
 
 /**
@@ -18,10 +19,11 @@ export interface Engine {
   /** unloads once its requests are done; unknown names are a no-op */
   unload(name: string): Promise<void>;
   device(): Promise<{ gpu: boolean; vram?: { total: number; used: number } }>;
-  /** context size per sequence a model gets with these options, before loading it */
-  contextSizeFor(entry: CatalogEntry, options: ModelOptions): number;
-  /** memory the model takes loaded with this context size and this many sequences, bytes */
-  estimateBytes(entry: CatalogEntry, contextSize: number, slots: number): number;
+  /**
+   * What loading the model with these options would take, before anything is allocated: the load
+   * settings (every size within its bounds, see load-options.ts) and the memory of the copy.
+   */
+  planLoad(entry: CatalogEntry, options: ModelOptions): LoadPlan;
   /** names of the models in memory now, sorted */
   loaded(): string[];
   /** idempotent */

@@ -9,11 +9,11 @@ import type { SlotGeneration } from "./generation.ts";
 import { LoadedModel, type Slot } from "./loaded-model.ts";
 import { raceSignal } from "./race-signal.ts";
 import { RequestSignals } from "./request-signals.ts";
-import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
+import { sameLoadSettings, type LoadSettings } from "./load-options.ts";
+import { planLlamaLoad, type LoadPlan } from "./load-plan.ts";
 import { toSamplingSettings, type SamplingSettings } from "./sampling.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
 import type { Engine } from "./engine-api.ts";
-import { estimateModelBytes } from "../residency/memory.ts";
 
 /** Compiled format grammars kept per engine. */
 const GRAMMAR_CACHE_SIZE = 64;
@@ -110,8 +110,7 @@ export class LlamaEngine implements Engine {
   async embed(req: EmbedRequest): Promise<EmbedResult> {
     return this.track(() =>
       this.requests.run(req.signal, async (signal) => {
-        const settings = this.loadSettingsFor(req.entry, req.options);
-        const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
+        const { handle, loadNs } = await this.acquireModel(req.entry, this.loadSettingsFor(req.entry, req.options), signal, req.signal);
         try {
           const { vectors, promptEvalCount, promptEvalNs } = await this.guard(handle.loaded!.embedder.embed(req.inputs, req, signal), req.signal);
           return {
@@ -135,8 +134,7 @@ export class LlamaEngine implements Engine {
 
   /** onSlot() with the request's signal (the caller's, or the engine closing). */
   private async onSlotUnder(req: { entry: CatalogEntry; options: ModelOptions; signal: AbortSignal }, signal: AbortSignal, run: SlotRun): Promise<GenerateResult> {
-    const settings = this.loadSettingsFor(req.entry, req.options);
-    const { handle, loadNs } = await this.acquireModel(req.entry, settings, signal, req.signal);
+    const { handle, loadNs } = await this.acquireModel(req.entry, this.loadSettingsFor(req.entry, req.options), signal, req.signal);
     try {
       const loaded = handle.loaded!;
       const slot = await this.guard(loaded.pool.acquire(signal), req.signal);
@@ -168,8 +166,7 @@ export class LlamaEngine implements Engine {
   /** Loads the model with the load options of `options` if it is not loaded so (chat with `messages: []`). */
   async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
     return this.track(async () => {
-      const settings = this.loadSettingsFor(entry, options);
-      const { handle, loadNs } = await this.acquireModel(entry, settings, this.requests.closed, undefined);
+      const { handle, loadNs } = await this.acquireModel(entry, this.loadSettingsFor(entry, options), this.requests.closed, undefined);
       this.releaseModel(handle);
       return { loadDurationNs: loadNs, contextSize: handle.loaded!.contextSize };
     });
@@ -188,14 +185,14 @@ export class LlamaEngine implements Engine {
     return { gpu: true, vram: { total: vram.total, used: vram.used } };
   }
 
-  /** Weights, KV cache of every sequence and a fixed overhead (see residency/memory.ts). */
-  estimateBytes(entry: CatalogEntry, contextSize: number, slots: number): number {
-    return estimateModelBytes(entry, contextSize, slots);
-  }
-
-  /** The context size a model gets with these options (per sequence), before loading it. */
-  contextSizeFor(entry: CatalogEntry, options: ModelOptions): number {
-    return this.loadSettingsFor(entry, options).contextSize;
+  /** Bounded load settings; memory: weights, KV cache of every sequence and a fixed overhead (see residency/memory.ts). */
+  planLoad(entry: CatalogEntry, options: ModelOptions): LoadPlan {
+    return planLlamaLoad(entry, options, {
+      defaultNumCtx: this.config.defaultNumCtx,
+      threads: this.config.threads,
+      sequences: this.config.numParallel,
+      gpu: this.config.gpu !== false,
+    });
   }
 
   /**
@@ -254,12 +251,8 @@ export class LlamaEngine implements Engine {
     this.log("info", "engine closed");
   }
 
-  private loadSettingsFor(entry: CatalogEntry, options: ModelOptions): LoadSettings {
-    return toLoadSettings(options, entry.contextLength, {
-      defaultNumCtx: this.config.defaultNumCtx,
-      threads: this.config.threads,
-      gpu: this.config.gpu !== false,
-    });
+  private loadSettingsFor(entry: CatalogEntry, options: ModelOptions): { settings: LoadSettings } {
+    return this.planLoad(entry, options);
   }
 
   /**
@@ -268,7 +261,7 @@ export class LlamaEngine implements Engine {
    */
   private async acquireModel(
     entry: CatalogEntry,
-    settings: LoadSettings,
+    { settings }: { settings: LoadSettings },
     signal: AbortSignal,
     callerSignal: AbortSignal | undefined,
   ): Promise<{ handle: ModelHandle; loadNs: number }> {
@@ -310,6 +303,7 @@ export class LlamaEngine implements Engine {
             ms: Math.round(performance.now() - started),
             contextSize: loaded.contextSize,
             sequences: this.config.numParallel,
+            batchSize: settings.batchSize,
             threads: settings.threads,
             chatWrapper: loaded.chatWrapperName,
           });

@@ -1,32 +1,63 @@
 import { describe, expect, it } from "vitest";
 import type { ModelOptions } from "@caravan/protocol";
-import { sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
+import { loadSettingsKey, MAX_CONTEXT_UNKNOWN_TRAINING, MAX_NUM_BATCH, resolveLoadSettings, sameLoadSettings, toLoadSettings, type LoadSettings } from "./load-options.ts";
 
-const CPU = { defaultNumCtx: 4096, threads: 1, gpu: false };
+const CPU = { defaultNumCtx: 4096, threads: 2, sequences: 4, gpu: false };
 const GPU = { ...CPU, gpu: true };
-const BASE: LoadSettings = { contextSize: 2048, batchSize: undefined, threads: 1, useMmap: undefined, gpuLayers: undefined };
+/** stories260K's shape: trained on 2048 tokens, 5 blocks */
+const MODEL = { contextLength: 2048, layerCount: 5 };
+const BASE: LoadSettings = { contextSize: 2048, batchSize: 512, threads: 2, useMmap: undefined, gpuLayers: undefined };
 
 describe("toLoadSettings", () => {
-  it.each<[string, ModelOptions, number, typeof CPU, Partial<LoadSettings>]>([
-    ["default num_ctx capped by the trained context", {}, 2048, CPU, {}],
-    ["default num_ctx below the trained context", {}, 32768, CPU, { contextSize: 4096 }],
-    ["unknown trained context", {}, 0, CPU, { contextSize: 4096 }],
-    ["num_ctx wins, even past the trained context", { num_ctx: 8192 }, 2048, CPU, { contextSize: 8192 }],
-    ["num_ctx 0 means default", { num_ctx: 0 }, 2048, CPU, {}],
-    ["num_batch, num_thread, use_mmap", { num_batch: 64, num_thread: 2, use_mmap: false }, 2048, CPU, { batchSize: 64, threads: 2, useMmap: false }],
-    ["num_gpu means nothing without a GPU", { num_gpu: 10 }, 2048, CPU, {}],
-    ["num_gpu with a GPU", { num_gpu: 10 }, 2048, GPU, { gpuLayers: 10 }],
-    ["num_gpu -1 = auto", { num_gpu: -1 }, 2048, GPU, {}],
-    ["sampling options do not matter", { temperature: 0, seed: 3, num_predict: 5 }, 2048, CPU, {}],
-  ])("%s", (_name, options, trained, defaults, expected) => {
-    expect(toLoadSettings(options, trained, defaults)).toEqual({ ...BASE, ...expected });
+  it.each<[string, ModelOptions, { contextLength: number; layerCount: number }, typeof CPU, Partial<LoadSettings>]>([
+    ["default num_ctx capped by the trained context", {}, MODEL, CPU, {}],
+    ["default num_ctx below the trained context", {}, { contextLength: 32768, layerCount: 5 }, CPU, { contextSize: 4096 }],
+    ["unknown trained context", {}, { contextLength: 0, layerCount: 0 }, CPU, { contextSize: 4096 }],
+    ["num_ctx past the trained context is clamped to it (as Ollama does)", { num_ctx: 8192 }, MODEL, CPU, {}],
+    ["num_ctx 1e12 is clamped to the trained context", { num_ctx: 1e12 }, MODEL, CPU, {}],
+    ["num_ctx 1e12 with no trained context: the fixed ceiling", { num_ctx: 1e12 }, { contextLength: 0, layerCount: 0 }, CPU, { contextSize: MAX_CONTEXT_UNKNOWN_TRAINING, batchSize: 512 }],
+    ["num_ctx 0 means default", { num_ctx: 0 }, MODEL, CPU, {}],
+    ["a negative num_ctx means default", { num_ctx: -5 }, MODEL, CPU, {}],
+    ["a small num_ctx is kept; the default batch fits it", { num_ctx: 64 }, MODEL, CPU, { contextSize: 64, batchSize: 256 }],
+    ["num_batch, num_thread, use_mmap", { num_batch: 64, num_thread: 1, use_mmap: false }, MODEL, CPU, { batchSize: 64, threads: 1, useMmap: false }],
+    ["num_batch 1e9 is at most the context", { num_batch: 1e9 }, MODEL, CPU, { batchSize: 2048 }],
+    ["num_batch is at most MAX_NUM_BATCH", { num_batch: 1e9 }, { contextLength: 32768, layerCount: 5 }, CPU, { contextSize: 4096, batchSize: MAX_NUM_BATCH }],
+    ["num_batch 0 or negative means default", { num_batch: -3 }, MODEL, CPU, {}],
+    ["num_thread past the worker's threads is capped", { num_thread: 64 }, MODEL, CPU, {}],
+    ["num_thread 0 means default", { num_thread: 0 }, MODEL, CPU, {}],
+    ["num_gpu means nothing without a GPU", { num_gpu: 10 }, MODEL, CPU, {}],
+    ["num_gpu with a GPU", { num_gpu: 3 }, MODEL, GPU, { gpuLayers: 3 }],
+    ["num_gpu past the model's layers means all of them", { num_gpu: 999999 }, MODEL, GPU, { gpuLayers: 6 }],
+    ["num_gpu -1 = auto", { num_gpu: -1 }, MODEL, GPU, {}],
+    ["sampling options do not matter", { temperature: 0, seed: 3, num_predict: 5 }, MODEL, CPU, {}],
+  ])("%s", (_name, options, model, defaults, expected) => {
+    expect(toLoadSettings(options, model, defaults)).toEqual({ ...BASE, ...expected });
+  });
+
+  it("names every option it brought within bounds, with what was asked and what is used", () => {
+    const { adjustments } = resolveLoadSettings({ num_ctx: 1e12, num_batch: 1e9, num_thread: 64, num_gpu: 100 }, MODEL, GPU);
+    expect(adjustments.map(({ option, asked, used }) => ({ option, asked, used }))).toEqual([
+      { option: "num_ctx", asked: 1e12, used: 2048 },
+      { option: "num_batch", asked: 1e9, used: 2048 },
+      { option: "num_thread", asked: 64, used: 2 },
+      { option: "num_gpu", asked: 100, used: 6 },
+    ]);
+    expect(adjustments[0]!.why).toContain("trained context is 2048");
+    expect(resolveLoadSettings({ num_ctx: 512 }, MODEL, CPU).adjustments).toEqual([]);
   });
 });
 
-describe("sameLoadSettings", () => {
-  it("compares every field", () => {
+describe("sameLoadSettings and loadSettingsKey", () => {
+  it("tell every field apart", () => {
     expect(sameLoadSettings(BASE, { ...BASE })).toBe(true);
-    for (const change of [{ contextSize: 512 }, { batchSize: 8 }, { threads: 2 }, { useMmap: true }, { gpuLayers: 0 }])
+    expect(loadSettingsKey(BASE)).toBe(loadSettingsKey({ ...BASE }));
+    for (const change of [{ contextSize: 512 }, { batchSize: 8 }, { threads: 1 }, { useMmap: true }, { gpuLayers: 0 }]) {
       expect(sameLoadSettings(BASE, { ...BASE, ...change })).toBe(false);
+      expect(loadSettingsKey({ ...BASE, ...change })).not.toBe(loadSettingsKey(BASE));
+    }
+  });
+
+  it("a clamped num_ctx is the same load as the default: no reload", () => {
+    expect(loadSettingsKey(toLoadSettings({ num_ctx: 1e12 }, MODEL, CPU))).toBe(loadSettingsKey(toLoadSettings({}, MODEL, CPU)));
   });
 });

@@ -60,7 +60,7 @@ export class LoadedModel {
         sequences,
         contextSize: settings.contextSize,
         threads: settings.threads,
-        ...(settings.batchSize !== undefined && { batchSize: settings.batchSize }),
+        batchSize: settings.batchSize,
       });
     } catch (error) {
       await model.dispose().catch(() => {});

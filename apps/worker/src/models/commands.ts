@@ -129,7 +129,7 @@ export function modelCommands(deps: ModelCommandDeps): (command: ModelCommand, c
     }
     const info = await stat(target);
     const { details } = source.listed;
-    const facts = { details, hasChatTemplate: source.hasChatTemplate, capabilities: source.capabilities, contextLength: source.contextLength, kvBytesPerToken: source.kvBytesPerToken };
+    const facts = { details, hasChatTemplate: source.hasChatTemplate, capabilities: source.capabilities, contextLength: source.contextLength, kvBytesPerToken: source.kvBytesPerToken, layerCount: source.layerCount };
     rememberModelFile(target, info.size, info.mtimeMs, facts, source.listed.digest);
     deps.log.info({ source: source.name, destination: canonicalModelName(stem), path: target }, "model copied");
     await deps.refresh();

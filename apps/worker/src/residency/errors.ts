@@ -7,6 +7,19 @@ export class NoRoomError extends Error {
   }
 }
 
+/**
+ * The model, loaded with the options asked for, would need more memory than this worker's whole
+ * budget: refused before anything is allocated. The request's fault when an option (num_ctx)
+ * made it so; the message names the option and the budget.
+ */
+export class TooLargeError extends Error {
+  readonly code = "too_large";
+  constructor(message: string) {
+    super(message);
+    this.name = "TooLargeError";
+  }
+}
+
 /** unloadAll() was called: the worker is shutting down and takes no new loads or jobs. */
 export class ResidencyClosedError extends Error {
   readonly code = "draining";

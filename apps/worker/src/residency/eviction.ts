@@ -19,8 +19,6 @@ export interface RoomLimits {
 export interface RoomPlan {
   /** models to unload first, in eviction order */
   evict: string[];
-  /** nothing else will be loaded, and the model alone is larger than the budget: load it anyway */
-  overBudget: boolean;
 }
 
 /**
@@ -35,8 +33,8 @@ export function evictionOrder(a: Occupant, b: Occupant): number {
 /**
  * What must go for a model of `needBytes` to load beside `occupants` (loaded and loading models),
  * or undefined when even evicting every idle model is not enough. Evicts idle models in
- * eviction order, only as many as needed. A model that would be alone is loaded even when it
- * exceeds the budget: the estimate may be pessimistic, and refusing would leave it unservable.
+ * eviction order, only as many as needed. A model larger than the whole budget never fits: the
+ * budget is what keeps one load from taking the machine down.
  */
 export function planRoom(occupants: readonly Occupant[], needBytes: number, limits: RoomLimits): RoomPlan | undefined {
   const candidates = occupants.filter((o) => o.idle).sort(evictionOrder);
@@ -44,8 +42,7 @@ export function planRoom(occupants: readonly Occupant[], needBytes: number, limi
   let count = occupants.length;
   let bytes = occupants.reduce((sum, o) => sum + o.bytes, 0);
   for (;;) {
-    const withinBudget = bytes + needBytes <= limits.memoryBudgetBytes;
-    if (count + 1 <= limits.maxLoadedModels && (withinBudget || count === 0)) return { evict, overBudget: !withinBudget };
+    if (count + 1 <= limits.maxLoadedModels && bytes + needBytes <= limits.memoryBudgetBytes) return { evict };
     const victim = candidates.shift();
     if (!victim) return undefined;
     evict.push(victim.model);

@@ -19,7 +19,7 @@ export class FakeLoader {
   changes = 0;
   holdLoads = false;
   holdUnloads = false;
-  /** a model's estimate; the loaded size is the same unless `loadedSizes` says otherwise */
+  /** a model's estimate (`model@num_ctx`: with that num_ctx); the loaded size is the same unless `loadedSizes` says otherwise */
   readonly sizes = new Map<string, number>();
   readonly loadedSizes = new Map<string, number>();
   readonly failUnloads = new Set<string>();
@@ -32,7 +32,11 @@ export class FakeLoader {
     return {
       load: (model, options) => this.load(model, options),
       unload: (model) => this.unload(model),
-      estimateBytes: (model) => this.sizes.get(model) ?? 100,
+      estimate: (model, options) => {
+        const ctx = options.num_ctx ?? 2048;
+        const bytes = (options.num_ctx !== undefined ? this.sizes.get(`${model}@${options.num_ctx}`) : undefined) ?? this.sizes.get(model) ?? 100;
+        return { bytes, contextLength: ctx, settings: `ctx=${ctx}`, sizedBy: `num_ctx ${ctx}` };
+      },
       clock: this.clock,
       onChange: () => {
         this.changes += 1;
@@ -61,10 +65,13 @@ export class FakeLoader {
     return { loadDurationNs: 2_000_000, sizeBytes: this.loadedSizes.get(model) ?? this.sizes.get(model) ?? 100, contextLength: 2048, slots: 2 };
   }
 
-  private load(model: string, _options: ModelOptions): Promise<LoadFacts> {
-    this.calls.push(`load ${model}`);
-    if (!this.holdLoads) return Promise.resolve(this.facts(model));
-    return new Promise((resolve, reject) => this.loads.push({ model, resolve, reject }));
+  private load(model: string, options: ModelOptions): Promise<LoadFacts> {
+    this.calls.push(options.num_ctx === undefined ? `load ${model}` : `load ${model} num_ctx=${options.num_ctx}`);
+    // What loaded is what was asked for: its context, and its own size where the test set one.
+    const asked = (facts: LoadFacts): LoadFacts =>
+      options.num_ctx === undefined ? facts : { ...facts, contextLength: options.num_ctx, sizeBytes: this.sizes.get(`${model}@${options.num_ctx}`) ?? facts.sizeBytes };
+    if (!this.holdLoads) return Promise.resolve(asked(this.facts(model)));
+    return new Promise((resolve, reject) => this.loads.push({ model, resolve: (facts) => resolve(asked(facts)), reject }));
   }
 
   private unload(model: string): Promise<void> {
@@ -89,4 +96,12 @@ export function fakeResidency(config: Partial<ResidencyConfig> = {}): { residenc
   const loader = new FakeLoader(clock);
   const residency = new Residency({ maxLoadedModels: 3, memoryBudgetBytes: 1000, defaultKeepAliveMs: 5 * MINUTE, ...config }, loader.deps());
   return { residency, clock, loader };
+}
+
+/**
+ * An estimate for tests whose residency never needs to tell load settings apart (one key for all
+ * options): the engine they drive then handles any load-option change by itself.
+ */
+export function constantEstimate(bytes: number): ResidencyDeps["estimate"] {
+  return () => ({ bytes, contextLength: 0, settings: "any", sizedBy: "a test's constant estimate" });
 }

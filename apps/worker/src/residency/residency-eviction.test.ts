@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NoRoomError } from "./errors.ts";
+import { NoRoomError, TooLargeError } from "./errors.ts";
 import { settle } from "./fake-clock.ts";
 import { fakeResidency, MINUTE } from "./fake-loader.ts";
 
@@ -106,21 +106,18 @@ describe("room: maxLoadedModels, memory budget, eviction", () => {
     (await b).release();
   });
 
-  it("a model alone is loaded even above the memory budget, with a warning; idle models are evicted for it", async () => {
+  it("a model above the whole budget is refused before anything is evicted or loaded, naming what sized it", async () => {
     const { residency, loader } = fakeResidency({ memoryBudgetBytes: 1000 });
     loader.sizes.set("huge", 5000);
     await residency.load("small", { options });
-    await residency.load("huge", { options });
-    expect(loader.calls).toEqual(["load small", "unload small", "load huge"]);
-    expect(loader.logs.some((l) => l.level === "warn" && l.fields?.model === "huge")).toBe(true);
-    expect(residency.usedBytes()).toBe(5000);
-  });
-
-  it("a model above the budget is refused beside a busy one", async () => {
-    const { residency, loader } = fakeResidency({ memoryBudgetBytes: 1000 });
-    loader.sizes.set("huge", 5000);
     const job = await residency.acquire("small", { options });
-    await expect(residency.load("huge", { options })).rejects.toBeInstanceOf(NoRoomError);
+    for (const attempt of [residency.load("huge", { options: { num_ctx: 9000 } }), residency.acquire("huge", { options: { num_ctx: 9000 } })]) {
+      const error = await attempt.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(TooLargeError);
+      expect((error as Error).message).toMatch(/model 'huge' with num_ctx 9000 needs about 4\.9 KiB, more than this worker's memory budget of 1000 bytes \(CARAVAN_MEMORY_BUDGET\)/);
+    }
+    expect(loader.calls).toEqual(["load small"]);
+    expect(residency.isLoaded("small")).toBe(true);
     job.release();
   });
 
@@ -137,12 +134,44 @@ describe("room: maxLoadedModels, memory budget, eviction", () => {
     expect(loader.calls).toEqual(["load a", "unload a", "load b"]);
   });
 
-  it("an acquire for a loaded model with other load options passes through", async () => {
+  it("other load options replace the copy once its running requests are done; the snapshot shows the new context", async () => {
     const { residency, loader } = fakeResidency();
-    (await residency.acquire("a", { options: { num_ctx: 1024 } })).release();
-    const job = await residency.acquire("a", { options: { num_ctx: 4096 } });
-    expect(job.loadDurationNs).toBe(0);
-    expect(loader.calls).toEqual(["load a"]);
+    const first = await residency.acquire("a", { options: { num_ctx: 1024 } });
+    const second = residency.acquire("a", { options: { num_ctx: 4096 } });
+    await settle();
+    expect(loader.calls).toEqual(["load a num_ctx=1024"]); // the running request keeps its copy
+    first.release();
+    const job = await second;
+    expect(loader.calls).toEqual(["load a num_ctx=1024", "unload a", "load a num_ctx=4096"]);
+    expect(job.loadDurationNs).toBe(2_000_000);
+    expect(residency.snapshot()).toMatchObject([{ model: "a", context_length: 4096, busy: 1 }]);
     job.release();
+    // the same options again: no reload
+    (await residency.acquire("a", { options: { num_ctx: 4096 } })).release();
+    expect(loader.calls).toHaveLength(3);
+  });
+
+  it("a reload that cannot fit is refused and the loaded copy goes on serving", async () => {
+    const { residency, loader } = fakeResidency({ memoryBudgetBytes: 1000 });
+    loader.sizes.set("a", 300);
+    loader.sizes.set("a@4096", 900);
+    loader.sizes.set("a@9999", 5000);
+    loader.sizes.set("busy", 500);
+    const job = await residency.acquire("a", { options });
+    const other = await residency.acquire("busy", { options });
+    await expect(residency.acquire("a", { options: { num_ctx: 9999 } })).rejects.toBeInstanceOf(TooLargeError);
+    // 900 fits where a's 300 were, but not beside the busy 500
+    await expect(residency.acquire("a", { options: { num_ctx: 4096 } })).rejects.toBeInstanceOf(NoRoomError);
+    expect(loader.calls).toEqual(["load a", "load busy"]);
+    const again = await residency.acquire("a", { options });
+    expect(again.loadDurationNs).toBe(0);
+    again.release();
+    job.release();
+    other.release();
+    // with the busy model idle, it is evicted for the reload
+    const reloaded = await residency.acquire("a", { options: { num_ctx: 4096 } });
+    expect(loader.calls).toEqual(["load a", "load busy", "unload a", "unload busy", "load a num_ctx=4096"]);
+    expect(residency.usedBytes()).toBe(900);
+    reloaded.release();
   });
 });

@@ -216,7 +216,7 @@ describe("snapshot: expires_at, last_used_at, busy", () => {
     const job = await pending;
     expect(job.loadDurationNs).toBe(2_000_000);
     expect(residency.usedBytes()).toBe(280);
-    expect(residency.snapshot()[0]).toMatchObject({ loading: false, size_bytes: 280, context_length: 2048, slots: 2, busy: 1 });
+    expect(residency.snapshot()[0]).toMatchObject({ loading: false, size_bytes: 280, context_length: 512, slots: 2, busy: 1 });
     job.release();
   });
 

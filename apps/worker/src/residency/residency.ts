@@ -1,6 +1,6 @@
 import { KEEP_ALIVE_FOREVER, type LoadedCopy, type ModelOptions } from "@caravan/protocol";
 import { atDeadline, type Clock } from "./clock.ts";
-import { NoRoomError, ResidencyClosedError } from "./errors.ts";
+import { NoRoomError, ResidencyClosedError, TooLargeError } from "./errors.ts";
 import { planRoom, type Occupant } from "./eviction.ts";
 
 /** What the loader reports about a copy it loaded. */
@@ -15,6 +15,21 @@ export interface LoadFacts {
   slots: number;
 }
 
+/** What loading a model with a request's options would take, known before loading it. */
+export interface LoadEstimate {
+  /** memory the copy will hold, bytes */
+  bytes: number;
+  /** context size per sequence it will have */
+  contextLength: number;
+  /**
+   * identity of its load settings: a loaded copy whose key differs cannot serve the request and is
+   * loaded again with the new settings (Ollama reloads on a load-option change too)
+   */
+  settings: string;
+  /** what sized it, for the error that refuses it, e.g. "num_ctx 32768 and 4 sequences" */
+  sizedBy: string;
+}
+
 export type ResidencyLogLevel = "debug" | "info" | "warn" | "error";
 
 /** The residency's I/O, passed in so that tests run it with a fake loader and a fake clock. */
@@ -22,8 +37,8 @@ export interface ResidencyDeps {
   /** loads the model with the given load options; resolves with facts about the loaded copy */
   load(model: string, options: ModelOptions): Promise<LoadFacts>;
   unload(model: string): Promise<void>;
-  /** memory the model will need if loaded with `options` (bytes), used before loading for the budget */
-  estimateBytes(model: string, options: ModelOptions): number;
+  /** what the model will need if loaded with `options`, used before loading for the budget and to spot a load-option change */
+  estimate(model: string, options: ModelOptions): LoadEstimate;
   /** a real one (systemClock) in production, a fake in tests */
   clock: Clock;
   /**
@@ -60,6 +75,8 @@ interface Copy {
   keepAliveMs: number;
   /** the estimate while loading, the loader's figure once loaded */
   sizeBytes: number;
+  /** LoadEstimate.settings of the options it was loaded with */
+  settings: string;
   contextLength: number;
   slots: number;
   lastUsedAt: number;
@@ -199,12 +216,26 @@ export class Residency {
   private async use(model: string, opts: UseOptions, hold: boolean): Promise<{ loadDurationNs: number; copy: Copy }> {
     const keepAliveMs = normalizeKeepAlive(opts.keepAliveMs ?? this.config.defaultKeepAliveMs);
     const calledAt = this.deps.clock.now();
+    // Sized once, before anything: a request that could never fit is refused here, whatever is loaded.
+    const estimate = this.deps.estimate(model, opts.options);
+    this.refuseTooLarge(model, estimate);
     for (;;) {
       if (this.closing) throw new ResidencyClosedError(model);
       const copy = this.copies.get(model);
       if (copy?.state === "unloading") {
         await copy.gone!.catch(() => {});
         continue; // then load it again
+      }
+      if (copy && copy.settings !== estimate.settings) {
+        if (copy.state === "loading") {
+          await copy.loaded.catch(() => {});
+          continue; // then replace it, once loaded
+        }
+        // Other load settings (num_ctx, say): the copy is replaced once its requests are done. It
+        // must fit where the old copy was, or nothing is unloaded and the request is refused.
+        this.planFor(model, estimate, copy);
+        this.beginUnload(copy, "load options changed").catch(() => {});
+        continue;
       }
       if (copy?.state === "loaded") {
         copy.keepAliveMs = keepAliveMs;
@@ -216,7 +247,7 @@ export class Residency {
       let started = false;
       let target = copy;
       if (!target) {
-        target = this.startLoad(model, keepAliveMs, opts.options);
+        target = this.startLoad(model, keepAliveMs, opts.options, estimate);
         started = true;
       } else {
         target.keepAliveMs = keepAliveMs; // joins the load already under way
@@ -231,29 +262,38 @@ export class Residency {
     }
   }
 
-  /** Plans room (synchronously, so two loads cannot both take the same free bytes) and starts the load. */
-  private startLoad(model: string, keepAliveMs: number, options: ModelOptions): Copy {
-    const log = this.deps.log ?? (() => {});
-    const estimate = this.deps.estimateBytes(model, options);
+  /** A model that alone needs more than the whole budget can never load here. */
+  private refuseTooLarge(model: string, estimate: LoadEstimate): void {
+    if (estimate.bytes <= this.config.memoryBudgetBytes) return;
+    throw new TooLargeError(
+      `model '${model}' with ${estimate.sizedBy} needs about ${formatBytes(estimate.bytes)}, more than this worker's memory budget of ` +
+        `${formatBytes(this.config.memoryBudgetBytes)} (CARAVAN_MEMORY_BUDGET); ask for a smaller num_ctx`,
+    );
+  }
+
+  /**
+   * Which idle models must go for `estimate` to load (`replacing`: a copy of the same model that
+   * the load takes the place of, not counted). Throws NoRoomError when busy models leave no room.
+   */
+  private planFor(model: string, estimate: LoadEstimate, replacing?: Copy): string[] {
     const occupants: Occupant[] = [...this.copies.values()]
-      .filter((c) => c.state !== "unloading")
+      .filter((c) => c.state !== "unloading" && c !== replacing)
       .map((c) => ({ model: c.model, bytes: c.sizeBytes, idle: c.state === "loaded" && c.refs === 0, keepAliveMs: c.keepAliveMs, lastUsedAt: c.lastUsedAt }));
-    const plan = planRoom(occupants, estimate, this.config);
+    const plan = planRoom(occupants, estimate.bytes, this.config);
     if (!plan) {
       const held = occupants.reduce((sum, o) => sum + o.bytes, 0);
       throw new NoRoomError(
-        `no room to load ${model}: it needs ~${estimate} bytes beside ${occupants.length} busy or loading model(s) holding ${held} ` +
+        `no room to load ${model}: it needs ~${estimate.bytes} bytes beside ${occupants.length} busy or loading model(s) holding ${held} ` +
           `of a ${this.config.memoryBudgetBytes}-byte budget (at most ${this.config.maxLoadedModels} loaded)`,
       );
     }
-    if (plan.overBudget) {
-      log("warn", "loading a model larger than the memory budget: nothing else is loaded", {
-        model,
-        estimateBytes: estimate,
-        memoryBudgetBytes: this.config.memoryBudgetBytes,
-      });
-    }
-    for (const victim of plan.evict) {
+    return plan.evict;
+  }
+
+  /** Plans room (synchronously, so two loads cannot both take the same free bytes) and starts the load. */
+  private startLoad(model: string, keepAliveMs: number, options: ModelOptions, estimate: LoadEstimate): Copy {
+    const log = this.deps.log ?? (() => {});
+    for (const victim of this.planFor(model, estimate)) {
       log("info", "evicting idle model to make room", { model: victim, for: model });
       this.beginUnload(this.copies.get(victim)!, "evicted");
     }
@@ -264,8 +304,9 @@ export class Residency {
       state: "loading",
       refs: 0,
       keepAliveMs,
-      sizeBytes: estimate,
-      contextLength: options.num_ctx ?? 0,
+      sizeBytes: estimate.bytes,
+      settings: estimate.settings,
+      contextLength: estimate.contextLength,
       slots: 0,
       lastUsedAt: now,
       idleSince: undefined,
@@ -387,4 +428,15 @@ function expiresAt(copy: Copy, now: number): number | null {
   if (copy.keepAliveMs < 0) return null;
   if (copy.state === "loaded" && copy.refs === 0 && copy.idleSince !== undefined) return copy.idleSince + copy.keepAliveMs;
   return now + copy.keepAliveMs;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }

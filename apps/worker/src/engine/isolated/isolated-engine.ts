@@ -2,10 +2,9 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { canonicalModelName, type ModelOptions } from "@caravan/protocol";
 import type { CatalogEntry } from "../../catalog/catalog.ts";
-import { estimateModelBytes } from "../../residency/memory.ts";
 import type { Engine } from "../engine-api.ts";
 import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedError, abortError } from "../errors.ts";
-import { toLoadSettings } from "../load-options.ts";
+import { planLlamaLoad, type LoadPlan } from "../load-plan.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "../types.ts";
 import type { DeviceInfo, FromRunner, StreamEvent, ToRunner, WireError } from "./protocol.ts";
 
@@ -191,12 +190,14 @@ export class IsolatedEngine implements Engine {
     return this.deviceInfo;
   }
 
-  estimateBytes(entry: CatalogEntry, contextSize: number, slots: number): number {
-    return estimateModelBytes(entry, contextSize, slots);
-  }
-
-  contextSizeFor(entry: CatalogEntry, options: ModelOptions): number {
-    return toLoadSettings(options, entry.contextLength, { defaultNumCtx: this.config.defaultNumCtx, threads: this.config.threads, gpu: this.config.gpu !== false }).contextSize;
+  /** As the runner's LlamaEngine will plan it (the same config), without loading the binding here. */
+  planLoad(entry: CatalogEntry, options: ModelOptions): LoadPlan {
+    return planLlamaLoad(entry, options, {
+      defaultNumCtx: this.config.defaultNumCtx,
+      threads: this.config.threads,
+      sequences: this.config.numParallel,
+      gpu: this.config.gpu !== false,
+    });
   }
 
   loaded(): string[] {

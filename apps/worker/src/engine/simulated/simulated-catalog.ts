@@ -22,6 +22,7 @@ export function simulatedCatalog(names: readonly string[], modelBytes: number, c
       capabilities: ["completion", "embedding"],
       contextLength,
       kvBytesPerToken: 0,
+      layerCount: 0,
       listed: {
         name,
         model: name,

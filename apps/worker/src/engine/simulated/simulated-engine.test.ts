@@ -75,10 +75,13 @@ describe("SimulatedEngine", () => {
         load: async (model, options) => {
           const found = [entry!, other!].find((x) => x.name === model)!;
           const { loadDurationNs, contextSize } = await e.ensureLoaded(found, options);
-          return { loadDurationNs, contextLength: contextSize, slots: 2, sizeBytes: e.estimateBytes() };
+          return { loadDurationNs, contextLength: contextSize, slots: 2, sizeBytes: e.planLoad(found, options).bytes };
         },
         unload: (model) => e.unload(model),
-        estimateBytes: () => e.estimateBytes(),
+        estimate: (model, options) => {
+          const plan = e.planLoad([entry!, other!].find((x) => x.name === model)!, options);
+          return { bytes: plan.bytes, contextLength: plan.settings.contextSize, settings: plan.key, sizedBy: "test" };
+        },
         clock: systemClock,
       },
     );

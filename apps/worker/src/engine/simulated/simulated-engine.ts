@@ -5,6 +5,8 @@ import { EngineClosedError, GenerationAbortedError } from "../errors.ts";
 import { raceSignal } from "../race-signal.ts";
 import { RequestSignals } from "../request-signals.ts";
 import { StepClock } from "./step-clock.ts";
+import { loadSettingsKey, resolveLoadSettings } from "../load-options.ts";
+import type { LoadPlan } from "../load-plan.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateResult } from "../types.ts";
 
 export interface SimulatedEngineConfig {
@@ -112,7 +114,7 @@ export class SimulatedEngine implements Engine {
   async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
     const { model, loadNs } = await this.acquire(entry, this.requests.closed, undefined);
     this.release(model);
-    return { loadDurationNs: loadNs, contextSize: this.contextSizeFor(entry, options) };
+    return { loadDurationNs: loadNs, contextSize: this.planLoad(entry, options).settings.contextSize };
   }
 
   async unload(name: string): Promise<void> {
@@ -124,14 +126,10 @@ export class SimulatedEngine implements Engine {
     return { gpu: false };
   }
 
-  contextSizeFor(entry: CatalogEntry, options: ModelOptions): number {
-    const wanted = options.num_ctx ?? this.config.defaultNumCtx;
-    return entry.contextLength > 0 ? Math.min(wanted, entry.contextLength) : wanted;
-  }
-
-  /** The configured size per model, whatever the context: the simulation has no KV cache. */
-  estimateBytes(): number {
-    return this.config.modelBytes;
+  /** Bounded as a real model's would be; the configured size per model, whatever the context: the simulation has no KV cache. */
+  planLoad(entry: CatalogEntry, options: ModelOptions): LoadPlan {
+    const { settings, adjustments } = resolveLoadSettings(options, entry, { defaultNumCtx: this.config.defaultNumCtx, threads: 1, sequences: this.config.numParallel, gpu: false });
+    return { settings, key: loadSettingsKey(settings), bytes: this.config.modelBytes, adjustments };
   }
 
   loaded(): string[] {
