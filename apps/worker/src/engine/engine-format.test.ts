@@ -1,3 +1,4 @@
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Format } from "@caravan/protocol";
 import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
@@ -14,6 +15,9 @@ beforeAll(async () => {
   engine = await LlamaEngine.create({ threads: 1, numParallel: 2, gpu: false, defaultNumCtx: 4096 });
 });
 afterAll(async () => engine?.close());
+
+const ajv = new Ajv({ allErrors: true });
+const seeds = Array.from({ length: 48 }, (_, i) => i + 1);
 
 const run = (format: Format, seed: number, num_predict = 200) =>
   engine.generate({ entry: stories, messages: [{ role: "user", content: "Tell me about the cat." }], options: { temperature: 0.8, seed, num_predict }, format, signal: new AbortController().signal, onText: () => {} });
@@ -44,5 +48,40 @@ describe("format", () => {
   it("an empty format means no constraint", async () => {
     const plain = await run("", 3, 16);
     expect(plain.metrics.eval_count).toBe(16);
+  });
+});
+
+describe("format: every answer validates against its schema", () => {
+  // Every kind of value, nested. node-llama-cpp 3.22's own grammar let an integer take an
+  // exponent ("-1e-3"); gbnf-fixes.ts corrects it. Lengths and item counts are bounded so that
+  // every answer ends within num_predict.
+  const order = {
+    type: "object",
+    properties: {
+      id: { type: "integer" },
+      price: { type: "number" },
+      note: { type: "string", maxLength: 12 },
+      paid: { type: "boolean" },
+      size: { enum: ["small", "medium", "large"] },
+      customer: {
+        type: "object",
+        properties: { age: { type: "integer" }, name: { type: "string", maxLength: 12 } },
+        required: ["age", "name"],
+      },
+      lines: {
+        type: "array",
+        maxItems: 2,
+        items: { type: "object", properties: { qty: { type: "integer" }, weight: { type: "number" } }, required: ["qty", "weight"] },
+      },
+      scores: { type: "array", items: { type: "integer" }, minItems: 1, maxItems: 3 },
+    },
+    required: ["id", "price", "note", "paid", "size", "customer", "lines", "scores"],
+  };
+  const validOrder = ajv.compile(order);
+
+  it.each(seeds)("integers, numbers, strings, booleans, enums, objects and arrays (seed %i)", async (seed) => {
+    const result = await run(order, seed, 512);
+    expect(result.doneReason).toBe("stop");
+    expect(validOrder(JSON.parse(result.text)), `${result.text}: ${ajv.errorsText(validOrder.errors)}`).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import type { CatalogEntry } from "../catalog/catalog.ts";
 import { runChatOnSlot } from "./chat-request.ts";
 import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedError } from "./errors.ts";
 import { completeOnSlot } from "./completion.ts";
+import { fixJsonGrammars } from "./gbnf-fixes.ts";
 import type { SlotGeneration } from "./generation.ts";
 import { LoadedModel, type Slot } from "./loaded-model.ts";
 import { raceSignal } from "./race-signal.ts";
@@ -71,6 +72,7 @@ export class LlamaEngine implements Engine {
     if (!Number.isInteger(config.numParallel) || config.numParallel < 1)
       throw new EngineError(`numParallel must be a positive integer, got ${config.numParallel}`);
     const log = config.log ?? (() => {});
+    await fixJsonGrammars();
     const llama = await getLlama({
       gpu: config.gpu,
       // Caps every context's threads: the library's default of 4 collapses to 1–3 tok/s on 2 cores.
