@@ -4,6 +4,7 @@ import type { Format } from "@caravan/protocol";
 import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
 import { LlamaEngine } from "./engine.ts";
+import { EngineRequestError } from "./errors.ts";
 
 // `format` on the real engine and the tiny stories260K model: the grammar, not the model,
 // decides the shape, so even a model that knows no JSON must produce it.
@@ -16,7 +17,8 @@ beforeAll(async () => {
 });
 afterAll(async () => engine?.close());
 
-const ajv = new Ajv({ allErrors: true });
+// Formats (`format` "email" and the like) are annotations, as JSON Schema has them by default.
+const ajv = new Ajv({ allErrors: true, validateFormats: false });
 const seeds = Array.from({ length: 48 }, (_, i) => i + 1);
 
 const run = (format: Format, seed: number, num_predict = 200) =>
@@ -48,6 +50,24 @@ describe("format", () => {
   it("an empty format means no constraint", async () => {
     const plain = await run("", 3, 16);
     expect(plain.metrics.eval_count).toBe(16);
+  });
+
+  it("cut off by num_predict, the answer is the text as generated (done_reason length), not an error", async () => {
+    const result = await run(schema, 1, 6);
+    expect(result.doneReason).toBe("length");
+    expect(result.metrics.eval_count).toBe(6);
+    expect(() => JSON.parse(result.text) as unknown).toThrow();
+    expect(result.text.trimStart()[0]).toBe("{");
+  });
+
+  it("a schema that cannot be compiled is a bad request, before anything is generated", async () => {
+    let deep: Record<string, unknown> = { type: "integer" };
+    for (let i = 0; i < 600; i++) deep = { type: "object", properties: { a: deep } };
+    for (const format of [deep, { type: "object", properties: { a: { enum: "not a list" } } }]) {
+      const failing = run(format, 1, 8);
+      await expect(failing).rejects.toBeInstanceOf(EngineRequestError);
+      await expect(failing).rejects.toThrow(/^format: cannot use this JSON schema/);
+    }
   });
 });
 
@@ -83,5 +103,24 @@ describe("format: every answer validates against its schema", () => {
     const result = await run(order, seed, 512);
     expect(result.doneReason).toBe("stop");
     expect(validOrder(JSON.parse(result.text)), `${result.text}: ${ajv.errorsText(validOrder.errors)}`).toBe(true);
+  });
+
+  // What the grammar cannot enforce is passed over, not turned into a grammar that contradicts the
+  // schema: node-llama-cpp alone admits only "" for an unknown string format and only null for anyOf.
+  const profile = {
+    type: "object",
+    properties: {
+      email: { type: "string", format: "email", maxLength: 16 },
+      age: { anyOf: [{ type: "integer" }, { type: "null" }] },
+      tag: { anyOf: [{ type: "integer" }, { type: "string", maxLength: 8 }] },
+    },
+    required: ["email", "age", "tag"],
+  };
+  const validProfile = ajv.compile(profile);
+
+  it.each(seeds.slice(0, 12))("an unknown string format and anyOf (seed %i)", async (seed) => {
+    const result = await run(profile, seed, 256);
+    expect(result.doneReason).toBe("stop");
+    expect(validProfile(JSON.parse(result.text)), `${result.text}: ${ajv.errorsText(validProfile.errors)}`).toBe(true);
   });
 });

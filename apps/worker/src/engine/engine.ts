@@ -1,4 +1,4 @@
-import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaGrammar } from "node-llama-cpp";
+import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { canonicalModelName, type ModelOptions, type ToolCall } from "@caravan/protocol";
 
 import type { CatalogEntry } from "../catalog/catalog.ts";
@@ -7,6 +7,7 @@ import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedEr
 import { completeOnSlot } from "./completion.ts";
 import { fixJsonGrammars } from "./gbnf-fixes.ts";
 import type { SlotGeneration } from "./generation.ts";
+import { JsonGrammars } from "./json-grammar.ts";
 import { LoadedModel, type Slot } from "./loaded-model.ts";
 import { raceSignal } from "./race-signal.ts";
 import { RequestSignals } from "./request-signals.ts";
@@ -15,9 +16,6 @@ import { planLlamaLoad, type LoadPlan } from "./load-plan.ts";
 import { toSamplingSettings, type SamplingSettings } from "./sampling.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "./types.ts";
 import type { Engine } from "./engine-api.ts";
-
-/** Compiled format grammars kept per engine. */
-const GRAMMAR_CACHE_SIZE = 64;
 
 /**
  * A model name's residency in this engine. `users` counts requests between acquiring the model
@@ -54,7 +52,7 @@ type SlotRun = (slot: Slot, sampling: SamplingSettings, signal: AbortSignal) => 
 export class LlamaEngine implements Engine {
   readonly name = "llama";
   private readonly handles = new Map<string, ModelHandle>();
-  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly grammars: JsonGrammars;
   private readonly requests = new RequestSignals();
   private readonly inflight = new Set<Promise<unknown>>();
   private closed: Promise<void> | undefined;
@@ -65,6 +63,7 @@ export class LlamaEngine implements Engine {
     private readonly config: EngineConfig,
   ) {
     this.log = config.log ?? (() => {});
+    this.grammars = new JsonGrammars(llama);
   }
 
   static async create(config: EngineConfig): Promise<LlamaEngine> {
@@ -89,7 +88,8 @@ export class LlamaEngine implements Engine {
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     return this.track(() =>
       this.onSlot(req, async (slot, sampling, signal) => {
-        const grammar = await this.grammarFor(req.format);
+        const grammar = await this.grammars.forFormat(req.format);
+        await this.grammars.checkTools(req.tools, req.toolChoice);
         return runChatOnSlot(slot, req, sampling, signal, grammar);
       }),
     );
@@ -102,7 +102,7 @@ export class LlamaEngine implements Engine {
         if (req.suffix !== undefined && !new LlamaCompletion({ contextSequence: slot.sequence }).infillSupported) {
           throw new EngineRequestError(`${req.entry.name} does not support insert: it has no fill-in-the-middle tokens`);
         }
-        const grammar = await this.grammarFor(req.format);
+        const grammar = await this.grammars.forFormat(req.format);
         return completeOnSlot(slot, req, sampling, signal, grammar);
       }),
     );
@@ -195,25 +195,6 @@ export class LlamaEngine implements Engine {
       sequences: this.config.numParallel,
       gpu: this.config.gpu !== false,
     });
-  }
-
-  /**
-   * The grammar that enforces `format`: node-llama-cpp's JSON grammar for "json", one compiled
-   * from the schema otherwise. Compiled grammars are kept (a client usually repeats its schema).
-   */
-  private async grammarFor(format: GenerateRequest["format"]): Promise<LlamaGrammar | undefined> {
-    if (format === undefined || format === "") return undefined;
-    const key = format === "json" ? "json" : JSON.stringify(format);
-    let grammar = this.grammars.get(key);
-    if (!grammar) {
-      grammar = (format === "json" ? this.llama.getGrammarFor("json") : this.llama.createGrammarForJsonSchema(format as never)).catch((error: unknown) => {
-        this.grammars.delete(key);
-        throw new EngineRequestError(`format: cannot use this JSON schema: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-      });
-      if (this.grammars.size >= GRAMMAR_CACHE_SIZE) this.grammars.delete(this.grammars.keys().next().value!);
-      this.grammars.set(key, grammar);
-    }
-    return grammar;
   }
 
   /** Names of the models in memory now, sorted. */

@@ -29,6 +29,12 @@ describe("planTools", () => {
     expect(plan.functions).toEqual({ f: { params: { type: "object", properties: { x: { type: "number" } } } } });
   });
 
+  it("hands node-llama-cpp the schema its grammar can follow (see grammar-schema.ts)", () => {
+    const parameters = { type: "object", properties: { to: { type: "string", format: "email" }, age: { anyOf: [{ type: "integer" }, { type: "null" }] } } };
+    const plan = planTools([{ type: "function", function: { name: "f", parameters } }], "auto", false);
+    expect(plan.functions).toEqual({ f: { params: { type: "object", properties: { to: { type: "string" }, age: { oneOf: [{ type: "integer" }, { type: "null" }] } } } } });
+  });
+
   it.each<[string, Parameters<typeof planTools>]>([
     ["format with required", [[weather], "required", true]],
     ["format with a named tool", [[weather], { type: "function", function: { name: "weather" } }, true]],

@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import type { Tool, ToolCall, ToolChoice } from "@caravan/protocol";
 import type { ChatModelFunctions, GbnfJsonSchema } from "node-llama-cpp";
 import { EngineRequestError } from "./errors.ts";
+import { toGrammarSchema } from "./grammar-schema.ts";
 
 /** How a request's tools reach LlamaChat. */
 export interface ToolPlan {
@@ -45,12 +46,23 @@ export function planTools(tools: readonly Tool[] | undefined, choice: ToolChoice
 
 function toFunctions(tools: readonly Tool[]): ChatModelFunctions {
   const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {};
-  for (const { function: fn } of tools) {
+  for (const tool of tools) {
+    const { function: fn } = tool;
     // node-llama-cpp's name grammar ends a name at a newline and rejects blanks in names.
     if (fn.name === "" || /\s/.test(fn.name)) throw new EngineRequestError(`tool name ${JSON.stringify(fn.name)} must be non-empty and contain no whitespace`);
-    functions[fn.name] = { ...(fn.description !== undefined && { description: fn.description }), ...(hasArguments(fn.parameters, fn.name) && { params: { ...fn.parameters, type: "object" } as GbnfJsonSchema }) };
+    const params = toolParameters(tool);
+    functions[fn.name] = { ...(fn.description !== undefined && { description: fn.description }), ...(params !== undefined && { params }) };
   }
   return functions;
+}
+
+/**
+ * A tool's parameters as node-llama-cpp gets them: the schema its grammar for the call's
+ * arguments is compiled from (see grammar-schema.ts), or undefined for a tool without arguments.
+ */
+export function toolParameters({ function: fn }: Tool): GbnfJsonSchema | undefined {
+  if (!hasArguments(fn.parameters, fn.name)) return undefined;
+  return toGrammarSchema({ ...fn.parameters, type: "object" }) as GbnfJsonSchema;
 }
 
 /** Whether a tool takes arguments; its schema must describe an object (Ollama's arguments are one). */
