@@ -3,7 +3,7 @@ import type { LlamaGrammar } from "node-llama-cpp";
 import { toChatHistory } from "./chat-history.ts";
 import { generateOnSlot, type ChatGeneration } from "./generation.ts";
 import type { Slot } from "./loaded-model.ts";
-import { logprobMetadata, toLogprob } from "./logprobs.ts";
+import { RequestLogprobs } from "./logprobs.ts";
 import type { SamplingSettings } from "./sampling.ts";
 import { planThinking, withClosedThought } from "./thinking.ts";
 import { planTools, toToolCall } from "./tools.ts";
@@ -22,23 +22,23 @@ export async function runChatOnSlot(slot: Slot, req: GenerateRequest, sampling: 
   const tools = planTools(req.tools, req.toolChoice, grammar !== undefined);
   const think = planThinking(req.think, slot.chat.chatWrapper, req.entry.name);
   const history = think.closeThought ? withClosedThought(toChatHistory(req.messages)) : toChatHistory(req.messages);
-  const top = req.logprobs ? Math.max(0, Math.min(req.topLogprobs ?? 0, 20)) : 0;
+  const logprobs = RequestLogprobs.of(req, slot.tokenTexts);
   const toolCalls: ToolCall[] = [];
 
   slot.switches.forceFunctionCall = tools.force;
   slot.switches.shownFunctions = tools.shown;
-  slot.sampleMetadata = req.logprobs ? logprobMetadata(top) : undefined;
+  slot.sampleMetadata = logprobs?.metadata;
   try {
-    const run = await generateOnSlot(slot, history, sampling, signal, req.onText, grammar, {
+    const run = await generateOnSlot(slot, history, sampling, signal, logprobs ? logprobs.before(req.onText) : req.onText, grammar, {
       functions: tools.functions,
       budgets: think.budgets,
-      onThinking: req.onThinking,
+      onThinking: logprobs ? logprobs.before(req.onThinking) : req.onThinking,
       onFunctionCall: (call) => {
         const toolCall = toToolCall(call, toolCalls.length);
         toolCalls.push(toolCall);
         req.onToolCall?.(toolCall);
       },
-      ...(req.logprobs && { onSample: (sample) => req.onLogprob?.(toLogprob(sample, top, slot.tokenTexts)) }),
+      ...(logprobs && { onSample: (sample) => logprobs.sampled(sample) }),
     });
     return { ...run, toolCalls };
   } finally {

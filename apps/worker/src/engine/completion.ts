@@ -1,7 +1,7 @@
 import { LlamaCompletion, type LlamaGrammar } from "node-llama-cpp";
 import type { SlotGeneration } from "./generation.ts";
 import type { Slot } from "./loaded-model.ts";
-import { logprobMetadata, toLogprob } from "./logprobs.ts";
+import { RequestLogprobs } from "./logprobs.ts";
 import { samplingOptions, type SamplingSettings } from "./sampling.ts";
 import { SlotMeter } from "./slot-meter.ts";
 import type { CompleteRequest } from "./types.ts";
@@ -13,16 +13,16 @@ import type { CompleteRequest } from "./types.ts";
  * way as a chat generation, so the metrics mean the same.
  */
 export async function completeOnSlot(slot: Slot, req: CompleteRequest, sampling: SamplingSettings, signal: AbortSignal, grammar?: LlamaGrammar): Promise<SlotGeneration> {
-  const { prompt, suffix, onText } = req;
-  const top = req.logprobs ? Math.max(0, Math.min(req.topLogprobs ?? 0, 20)) : 0;
-  const meter = new SlotMeter(slot, sampling, req.logprobs ? (sample) => req.onLogprob?.(toLogprob(sample, top, slot.tokenTexts)) : undefined);
-  slot.sampleMetadata = req.logprobs ? logprobMetadata(top) : undefined;
+  const { prompt, suffix } = req;
+  const logprobs = RequestLogprobs.of(req, slot.tokenTexts);
+  const meter = new SlotMeter(slot, sampling, logprobs && ((sample) => logprobs.sampled(sample)));
+  slot.sampleMetadata = logprobs?.metadata;
 
   // A LlamaCompletion holds no state of its own beyond the sequence, so one per request is cheap;
   // it must not dispose the slot's sequence.
   const completion = new LlamaCompletion({ contextSequence: slot.sequence });
   const options = {
-    onTextChunk: onText,
+    onTextChunk: logprobs ? logprobs.before(req.onText) : req.onText,
     signal: meter.signal(signal),
     stopOnAbortSignal: true,
     ...samplingOptions(sampling),

@@ -79,18 +79,21 @@ describe("logprobs", () => {
     }
   });
 
-  it("covers tokens whose text is not in the answer: the stop sequence", async () => {
+  it("leaves out the stop sequence, and a token the stop cuts into keeps only the text before it", async () => {
     const full = await run({ temperature: 0, num_predict: 40 }, { logprobs: true });
     const stopWord = full.text.split(/\s+/).filter((w) => /^[a-z]{4,}$/.test(w))[1]!;
-    const cut = await run({ temperature: 0, num_predict: 40, stop: [stopWord] }, { logprobs: true });
+    // The stop starts inside a word's token (" word" holds the space the content keeps).
+    const cut = await run({ temperature: 0, num_predict: 40, stop: [stopWord.slice(1)] }, { logprobs: true });
     expect(cut.doneReason).toBe("stop");
-    expect(cut.entries).toHaveLength(cut.metrics.eval_count);
-    const tokens = cut.entries.map((e) => e.token).join("");
-    expect(tokens.startsWith(cut.text)).toBe(true);
-    expect(tokens.slice(cut.text.length)).toContain(stopWord.slice(0, 2));
+    expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stopWord) + 1));
+    expect(cut.entries.map((e) => e.token).join("")).toBe(cut.text);
+    expect(cut.entries.length).toBeLessThanOrEqual(cut.metrics.eval_count);
+    const last = cut.entries.at(-1)!;
+    expect(last.token).toBe(" " + stopWord[0]);
+    expect(last.bytes).toEqual(utf8(last.token));
   });
 
-  it("covers the tokens of a tool call", async () => {
+  it("reports no entry for a tool call's syntax", async () => {
     const entries: Logprob[] = [];
     const result = await engine.generate({
       entry: chatml,
@@ -104,7 +107,74 @@ describe("logprobs", () => {
       onLogprob: (entry) => entries.push(entry),
     });
     expect(result.toolCalls).toHaveLength(1);
-    expect(entries).toHaveLength(result.metrics.eval_count);
-    expect(entries.map((e) => e.token).join("")).toContain("add");
+    expect(result.text).toBe("");
+    expect(entries).toEqual([]);
+  });
+});
+
+/** What a request streamed, in order: logprob entries and the texts they precede. */
+type Streamed = { entry: Logprob } | { text: string };
+
+/**
+ * The engine's contract with its callers: the entries delivered right before a piece of text
+ * are that text's tokens, their `token`s join to it and their bytes are its bytes; no entry is
+ * left without text. Returns every text, joined.
+ */
+function expectEntriesBeforeTheirText(streamed: Streamed[]): string {
+  let pending: Logprob[] = [];
+  let all = "";
+  for (const item of streamed) {
+    if ("entry" in item) {
+      pending.push(item.entry);
+      continue;
+    }
+    expect(pending.map((e) => e.token).join("")).toBe(item.text);
+    expect(pending.flatMap((e) => e.bytes ?? [])).toEqual(utf8(item.text));
+    pending = [];
+    all += item.text;
+  }
+  expect(pending).toEqual([]);
+  return all;
+}
+
+const SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
+// Stops that often start inside a token (" the", "she", ", and") as well as on a token's edge.
+const STOPS = [["he"], ["a"], [", "], ["."], ["ily"], ["the", "was"]];
+
+describe("logprobs describe exactly the text returned", () => {
+  async function streamed(kind: "chat" | "completion", options: ModelOptions, format?: "json") {
+    const items: Streamed[] = [];
+    const common = {
+      entry: stories,
+      options,
+      format,
+      logprobs: true,
+      topLogprobs: 2,
+      signal: new AbortController().signal,
+      onText: (text: string) => items.push({ text }),
+      onLogprob: (entry: Logprob) => items.push({ entry }),
+    };
+    const result =
+      kind === "chat"
+        ? await engine.generate({ ...common, messages: [{ role: "user", content: "Once upon a time" }] })
+        : await engine.complete({ ...common, prompt: "Once upon a time" });
+    return { result, items };
+  }
+
+  it.each(SEEDS)("chat with a stop sequence (seed %i)", async (seed) => {
+    const { result, items } = await streamed("chat", { temperature: 1, seed, num_predict: 48, stop: STOPS[seed % STOPS.length] });
+    expect(expectEntriesBeforeTheirText(items)).toBe(result.text);
+  });
+
+  it.each(SEEDS)("raw completion with a stop sequence (seed %i)", async (seed) => {
+    const { result, items } = await streamed("completion", { temperature: 1, seed, num_predict: 48, stop: STOPS[seed % STOPS.length] });
+    expect(expectEntriesBeforeTheirText(items)).toBe(result.text);
+  });
+
+  // The JSON grammar trims whitespace from the end: whitespace tokens are held until more text follows.
+  it.each(SEEDS)('format "json" (seed %i)', async (seed) => {
+    const { result, items } = await streamed(seed % 2 === 0 ? "chat" : "completion", { temperature: 1, seed, num_predict: 32 }, "json");
+    const text = expectEntriesBeforeTheirText(items);
+    if (seed % 2 === 0) expect(text).toBe(result.text);
   });
 });

@@ -1,5 +1,6 @@
 import type { Logprob } from "@caravan/protocol";
 import type { LlamaModel, SequenceEvaluateMetadataOptions, Token } from "node-llama-cpp";
+import { LogprobLedger } from "./logprob-ledger.ts";
 import type { SampledToken } from "./token-probe.ts";
 
 /** What the sampler must return with each token for `logprobs` / `top_logprobs`. */
@@ -9,10 +10,53 @@ export function logprobMetadata(top: number): SequenceEvaluateMetadataOptions {
 }
 
 /**
- * One generated token as Ollama reports it: its text, the natural log of its probability, its
- * bytes, and (top > 0) the `top` most likely tokens at that step. Every sampled token gets one,
- * in sampling order, so there is one per eval_count: also the EOS token and the tokens of a stop
- * sequence, whose text never reaches the content, and those of a tool call's syntax.
+ * A request's logprobs: what to sample with each token, and each sampled token's entry held
+ * until its text is released, then given to `onLogprob` right before that text goes out. So
+ * the entries given before a piece of text are its tokens and join to it; tokens whose text
+ * never goes out (EOS, a stop sequence, a tool call's syntax, trimmed whitespace) get none. See
+ * LogprobLedger for tokens that are partly released.
+ */
+export class RequestLogprobs {
+  private readonly ledger = new LogprobLedger();
+  /** what the sampler must return with each token (the slot's sampleMetadata) */
+  readonly metadata: SequenceEvaluateMetadataOptions;
+
+  private constructor(
+    private readonly texts: TokenTexts,
+    private readonly top: number,
+    private readonly onLogprob: (entry: Logprob) => void,
+  ) {
+    this.metadata = logprobMetadata(top);
+  }
+
+  /** undefined when the request wants none */
+  static of(req: { logprobs?: boolean; topLogprobs?: number; onLogprob?: (entry: Logprob) => void }, texts: TokenTexts): RequestLogprobs | undefined {
+    if (!req.logprobs || req.onLogprob === undefined) return undefined;
+    return new RequestLogprobs(texts, Math.max(0, Math.min(req.topLogprobs ?? 0, 20)), req.onLogprob);
+  }
+
+  sampled(sample: SampledToken): void {
+    this.ledger.sampled(toLogprob(sample, this.top, this.texts), !this.texts.isControl(sample.token));
+  }
+
+  /**
+   * `deliver` for released text, with the text's entries given first. Without `deliver` (a
+   * thought nobody asked for) the text still uses its entries up, unreported.
+   */
+  before(deliver: ((text: string) => void) | undefined): (text: string) => void {
+    return (text) => {
+      const entries = this.ledger.release(text);
+      if (deliver === undefined) return;
+      for (const entry of entries) this.onLogprob(entry);
+      deliver(text);
+    };
+  }
+}
+
+/**
+ * One sampled token as Ollama reports it: its text, the natural log of its probability, its
+ * bytes, and (top > 0) the `top` most likely tokens at that step. RequestLogprobs then cuts
+ * `token` and `bytes` to the part of the text that reaches the answer.
  *
  * The probabilities are those of the distribution the token was actually drawn from, i.e. after
  * temperature, top_k, top_p, min_p, repetition penalties and any grammar (format, tool calls).
@@ -50,6 +94,11 @@ export class TokenTexts {
     const tokenizer = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly string[]; model?: string } } }).tokenizer?.ggml;
     this.vocabulary = tokenizer?.tokens;
     this.kind = tokenizer?.model;
+  }
+
+  /** EOS and other control tokens: their text ("</s>") is never part of an answer. */
+  isControl(token: Token): boolean {
+    return this.model.isSpecialToken(token);
   }
 
   describe(token: Token, previous: Token | undefined): { token: string; bytes: number[] } {

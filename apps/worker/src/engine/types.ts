@@ -34,14 +34,16 @@ export interface GenerateRequest {
   onThinking?: (text: string) => void;
   /** each tool call, whole, as soon as it is complete */
   onToolCall?: (call: ToolCall) => void;
-  /** report each generated token's log probability through onLogprob (see logprobs.ts) */
+  /** report the log probability of each token in the answer through onLogprob (see logprobs.ts) */
   logprobs?: boolean;
   /** with logprobs: this many most likely alternatives per token (0..20) */
   topLogprobs?: number;
   /**
-   * one entry per sampled token, in order, at the moment it is sampled: before its text reaches
-   * onText (which holds text back while it may be the start of a stop sequence), and also for
-   * tokens whose text never does (EOS, a stop sequence, tool-call syntax)
+   * the entries of the tokens that produced a piece of text, called right before that text goes
+   * to onText or onThinking: their `token`s join to exactly it and their `bytes` are its bytes.
+   * Tokens whose text never goes out (EOS and other control tokens, a stop sequence, a tool
+   * call's syntax, whitespace `format` trims) get none; a token only partly released gets one
+   * with that part (see LogprobLedger)
    */
   onLogprob?: (entry: Logprob) => void;
 }
