@@ -34,34 +34,51 @@ describe("ChunkBatcher", () => {
     expect(sent).toEqual([{ content: "", thinking: "Hmm" }, { content: "", thinking: ", let me see" }, { content: "Yes." }, { content: "", thinking: "again" }]);
   });
 
-  it("lets logprobs ride with the next chunk, and sends the rest on drain", async () => {
+  it("puts the entries given before a text into that text's chunk, never into another", async () => {
     const { sent, batcher } = collect();
     batcher.logprob(lp("Once"));
-    expect(sent).toEqual([]); // a logprob alone sends nothing
+    expect(sent).toEqual([]); // an entry alone sends nothing
     batcher.push("Once");
-    await Promise.resolve();
-    batcher.logprob(lp(" upon"));
-    batcher.push(" upon");
-    batcher.logprob(lp("</s>")); // EOS: no text follows
+    batcher.logprob(lp(" up"));
+    batcher.push(" up");
+    batcher.logprob(lp("on")); // the next text's: " up" goes out without it
+    await batcher.drain();
+    batcher.push("on");
+    batcher.logprob(lp(" a"));
+    batcher.push(" a");
     await batcher.drain();
     expect(sent).toEqual([
       { content: "Once", logprobs: [lp("Once")] },
-      { content: " upon", logprobs: [lp(" upon"), lp("</s>")] },
+      { content: " up", logprobs: [lp(" up")] },
+      { content: "on a", logprobs: [lp("on"), lp(" a")] },
+    ]);
+  });
+
+  it("keeps a thought's entries with the thought and a content's with the content", async () => {
+    const { sent, batcher } = collect();
+    batcher.logprob(lp("Hmm"));
+    batcher.thinking("Hmm");
+    batcher.logprob(lp("."));
+    batcher.thinking(".");
+    batcher.logprob(lp("Yes")); // given before the switch to content flushes the thought
+    batcher.push("Yes");
+    await batcher.drain();
+    expect(sent).toEqual([
+      { content: "", thinking: "Hmm", logprobs: [lp("Hmm")] },
+      { content: "", thinking: ".", logprobs: [lp(".")] },
+      { content: "Yes", logprobs: [lp("Yes")] },
     ]);
   });
 
   it("sends a tool call whole in its own chunk, after the text before it", async () => {
     const { sent, batcher } = collect();
     batcher.push("Let me check.");
-    batcher.push(" One moment.");
-    batcher.logprob(lp("||"));
+    batcher.logprob(lp(" One"));
+    batcher.push(" One");
+    batcher.push(" moment.");
     batcher.toolCall(call);
     await batcher.drain();
-    expect(sent).toEqual([{ content: "Let me check." }, { content: " One moment.", logprobs: [lp("||")] }, { content: "", tool_calls: [call] }]);
-    batcher.logprob(lp("x"));
-    batcher.toolCall(call); // nothing pending but logprobs: they go with the call
-    await batcher.drain();
-    expect(sent.at(-1)).toEqual({ content: "", tool_calls: [call], logprobs: [lp("x")] });
+    expect(sent).toEqual([{ content: "Let me check." }, { content: " One moment.", logprobs: [lp(" One")] }, { content: "", tool_calls: [call] }]);
   });
 
   it("keeps order when a send is slow, and ignores empty text", async () => {

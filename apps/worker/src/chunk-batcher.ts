@@ -16,14 +16,17 @@ export interface ChatChunk {
  *
  * Order is kept across kinds: a chunk holds content or thinking, never both (a switch sends what
  * is pending first), and a tool call, which arrives whole, goes out in a chunk of its own after
- * the text before it. Logprobs do not cause a send: they ride with the next chunk, and are
- * sampled before their token's text is released, so a chunk's logprobs cover its text's tokens
- * (and may run a token or two ahead of it). Whatever is left goes out on drain().
+ * the text before it. Logprob entries come right before the text they produced (the engine's
+ * onLogprob contract) and go in the chunk that text goes in, so a chunk's entries join to exactly
+ * its content or thinking; they never cause a send of their own. Whatever is left goes out on drain().
  */
 export class ChunkBatcher {
   private kind: "content" | "thinking" = "content";
   private text = "";
+  /** the entries of `text` */
   private logprobs: Logprob[] = [];
+  /** entries given since the last text: they belong to the next one */
+  private upcoming: Logprob[] = [];
   private readonly window: SendWindow;
   private chain: Promise<void> = Promise.resolve();
 
@@ -43,13 +46,14 @@ export class ChunkBatcher {
     this.pushText("thinking", text);
   }
 
+  /** an entry of the text pushed next */
   logprob(entry: Logprob): void {
-    this.logprobs.push(entry);
+    this.upcoming.push(entry);
   }
 
   toolCall(call: ToolCall): void {
     if (this.text !== "") this.window.flush();
-    this.enqueue({ content: "", tool_calls: [call], ...this.takeLogprobs() });
+    this.enqueue({ content: "", tool_calls: [call] });
     this.window.sent();
   }
 
@@ -64,15 +68,19 @@ export class ChunkBatcher {
     if (kind !== this.kind && this.text !== "") this.window.flush();
     this.kind = kind;
     this.text += text;
+    if (this.upcoming.length > 0) {
+      this.logprobs.push(...this.upcoming);
+      this.upcoming = [];
+    }
     this.window.due();
   }
 
-  /** The pending text (and logprobs) as one chunk; false when there is none. */
+  /** The pending text (and its logprobs) as one chunk; false when there is none. */
   private sendText(): boolean {
-    if (this.text === "" && this.logprobs.length === 0) return false;
+    if (this.text === "") return false;
     const text = this.text;
     this.text = "";
-    this.enqueue(this.kind === "thinking" && text !== "" ? { content: "", thinking: text, ...this.takeLogprobs() } : { content: text, ...this.takeLogprobs() });
+    this.enqueue(this.kind === "thinking" ? { content: "", thinking: text, ...this.takeLogprobs() } : { content: text, ...this.takeLogprobs() });
     return true;
   }
 

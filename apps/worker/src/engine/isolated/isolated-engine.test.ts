@@ -6,6 +6,7 @@ import { LlamaEngine } from "../engine.ts";
 import { EngineClosedError, EngineError, GenerationAbortedError } from "../errors.ts";
 import { alive } from "../../testing/alive.ts";
 import { IsolatedEngine } from "./isolated-engine.ts";
+import { ChunkBatcher, type ChatChunk } from "../../chunk-batcher.ts";
 
 // Real runner processes on the tiny models; TinyStories-656K aborts its process on `#` (see ../shared/models/README.md).
 let engine: IsolatedEngine;
@@ -87,6 +88,25 @@ describe("IsolatedEngine", () => {
     const { vectors } = await engine.embed({ entry: stories, inputs: ["a cat", "a dog"], options: {}, truncate: true, normalize: true, signal: never() });
     expect(vectors).toHaveLength(2);
     expect(vectors[0]!.length).toBeGreaterThan(0);
+  });
+
+  it("relays each logprob entry before the text it produced, so each chunk's entries join to its content", async () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const sent: ChatChunk[] = [];
+      const batcher = new ChunkBatcher(async (chunk) => void sent.push(chunk));
+      const result = await engine.generate({
+        entry: stories,
+        messages: user("Once upon a time"),
+        options: { temperature: 1, seed, num_predict: 64, stop: [["he"], ["a"], ["."]][seed % 3] },
+        signal: never(),
+        onText: (t) => batcher.push(t),
+        logprobs: true,
+        onLogprob: (e) => batcher.logprob(e),
+      });
+      await batcher.drain();
+      expect(sent.map((c) => c.content).join("")).toBe(result.text);
+      for (const chunk of sent) expect((chunk.logprobs ?? []).map((e) => e.token).join(""), JSON.stringify(chunk)).toBe(chunk.content);
+    }
   });
 
   it("an abort mid-generation rejects with GenerationAbortedError and its partial, and frees the runner's sequence", async () => {
