@@ -10,7 +10,7 @@ const call = { id: "call_abc", function: { name: "weather", arguments: { city: "
 
 describe("chatCompletion (stream: false)", () => {
   it("holds the content, the finish reason and the usage", () => {
-    const answer = { content: "Hello", thinking: "", toolCalls: [], logprobs: [], done: done("length") };
+    const answer = { content: "Hello", thinking: "", toolCalls: [], logprobs: [], contentLogprobs: [], done: done("length") };
     expect(chatCompletion(meta, answer, false)).toEqual({
       ...meta,
       object: "chat.completion",
@@ -20,7 +20,7 @@ describe("chatCompletion (stream: false)", () => {
   });
 
   it("turns tool calls into OpenAI's, arguments as a JSON string, finish_reason tool_calls", () => {
-    const answer = { content: "", thinking: "hmm", toolCalls: [call, { function: { name: "time", arguments: {} } }], logprobs: [], done: done() };
+    const answer = { content: "", thinking: "hmm", toolCalls: [call, { function: { name: "time", arguments: {} } }], logprobs: [], contentLogprobs: [], done: done() };
     const { message, finish_reason } = chatCompletion(meta, answer, false).choices[0];
     expect(finish_reason).toBe("tool_calls");
     expect(message.content).toBeNull();
@@ -31,7 +31,7 @@ describe("chatCompletion (stream: false)", () => {
 
   it("maps logprobs to choices[].logprobs.content, with bytes", () => {
     const logprobs = [{ token: "Hi", logprob: -0.5, top_logprobs: [{ token: "Hi", logprob: -0.5 }, { token: "é", logprob: -2, bytes: [195, 169] }] }];
-    const result = chatCompletion(meta, { content: "Hi", thinking: "", toolCalls: [], logprobs, done: done() }, true);
+    const result = chatCompletion(meta, { content: "Hi", thinking: "", toolCalls: [], logprobs, contentLogprobs: logprobs, done: done() }, true);
     expect(result.choices[0].logprobs).toEqual({
       content: [{ token: "Hi", logprob: -0.5, bytes: [72, 105], top_logprobs: [{ token: "Hi", logprob: -0.5, bytes: [72, 105] }, { token: "é", logprob: -2, bytes: [195, 169] }] }],
       refusal: null,
@@ -74,6 +74,13 @@ describe("ChatChunker (stream: true)", () => {
       refusal: null,
     });
     expect(new ChatChunker(meta, { includeUsage: false, logprobs: false }).next(chunk({ content: "a", logprobs }))[0]?.choices[0]?.logprobs).toBeNull();
+  });
+
+  it("keeps a thought's logprobs out of logprobs.content, which describes the content", () => {
+    const chunker = new ChatChunker(meta, { includeUsage: false, logprobs: true });
+    const thought = chunker.next(chunk({ content: "", thinking: "hmm", logprobs: [{ token: "hmm", logprob: -1 }] }));
+    expect(thought.map((c) => c.choices[0]?.logprobs)).toEqual([null]);
+    expect(thought[0]?.choices[0]?.delta.reasoning).toBe("hmm");
   });
 
   it("still sends the role when the job produced no text", () => {

@@ -77,7 +77,7 @@ export function chatCompletion(meta: ResponseMeta, answer: CollectedAnswer, with
   return {
     ...meta,
     object: "chat.completion",
-    choices: [{ index: 0, message, logprobs: withLogprobs ? openAiLogprobs(answer.logprobs) : null, finish_reason: finishReason(answer.done, toolCalls.length > 0) }],
+    choices: [{ index: 0, message, logprobs: withLogprobs ? openAiLogprobs(answer.contentLogprobs) : null, finish_reason: finishReason(answer.done, toolCalls.length > 0) }],
     usage: usage(answer.done),
   };
 }
@@ -102,7 +102,8 @@ export class ChatChunker {
     if (event.content !== "" || delta.role) delta.content = event.content;
     if (event.thinking) delta.reasoning = event.thinking;
     if (event.tool_calls?.length) delta.tool_calls = event.tool_calls.map((call) => ({ index: this.toolCalls++, ...openAiToolCall(call) }));
-    const logprobs = this.options.logprobs && event.logprobs?.length ? openAiLogprobs(event.logprobs) : null;
+    // logprobs.content describes the content: a thought's chunk carries none.
+    const logprobs = this.options.logprobs && !event.thinking && event.logprobs?.length ? openAiLogprobs(event.logprobs) : null;
     if (Object.keys(delta).length === 0 && !logprobs) return [];
     return [this.chunk(delta, logprobs, null)];
   }

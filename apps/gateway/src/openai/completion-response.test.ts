@@ -9,7 +9,7 @@ const chunk = (content: string, logprobs?: ChunkMessage["logprobs"]): ChunkMessa
 
 describe("text completions", () => {
   it("answers stream:false with one text_completion", () => {
-    const answer = { content: " upon a", thinking: "", toolCalls: [], logprobs: [], done };
+    const answer = { content: " upon a", thinking: "", toolCalls: [], logprobs: [], contentLogprobs: [], done };
     expect(textCompletion(meta, answer, { logprobs: false, promptLength: 4 })).toEqual({
       ...meta,
       object: "text_completion",
@@ -23,7 +23,7 @@ describe("text completions", () => {
       { token: " up", logprob: -1, top_logprobs: [{ token: " up", logprob: -1 }, { token: " a", logprob: -2 }] },
       { token: "on", logprob: -0.5 },
     ];
-    const result = textCompletion(meta, { content: " upon", thinking: "", toolCalls: [], logprobs, done }, { logprobs: true, promptLength: 4 });
+    const result = textCompletion(meta, { content: " upon", thinking: "", toolCalls: [], logprobs, contentLogprobs: logprobs, done }, { logprobs: true, promptLength: 4 });
     expect(result.choices[0]?.logprobs).toEqual({ tokens: [" up", "on"], token_logprobs: [-1, -0.5], top_logprobs: [{ " up": -1, " a": -2 }, {}], text_offset: [4, 7] });
   });
 
