@@ -153,6 +153,17 @@ export function chatSuite(name: string, start: () => Promise<Deployment>) {
       expect(once.done_reason).toBe("stop");
     });
 
+    it("sends logprobs whose tokens are exactly each chunk's content, with a stop sequence, streamed and not", async () => {
+      const body = { messages: [{ role: "user", content: "Once upon a time" }], options: { ...greedy(48), stop: ["he"] }, logprobs: true, top_logprobs: 2 };
+      const tokens = (logprobs: unknown) => ((logprobs ?? []) as { token: string }[]).map((l) => l.token).join("");
+      const streamed = await chatStream(url, body);
+      expect(streamed.final.done_reason).toBe("stop"); // the stop starts inside a token (" the", "she")
+      for (const line of streamed.lines) expect(tokens(line.logprobs), JSON.stringify(line)).toBe((line.message as { content: string }).content);
+      const once = await chatOnce(url, body);
+      expect(once.message.content).toBe(streamed.content);
+      expect(tokens(once.logprobs)).toBe(once.message.content);
+    });
+
     it("loads on an empty conversation and unloads with keep_alive 0", async () => {
       const load = await chatOnce(url, { messages: [] });
       expect(load).toMatchObject({ done: true, done_reason: "load", message: { role: "assistant", content: "" } });
