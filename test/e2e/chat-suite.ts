@@ -62,6 +62,19 @@ export function chatSuite(name: string, start: () => Promise<Deployment>) {
       expect(once.created_at).toMatch(CREATED_AT);
     });
 
+    it("counts every prompt token, and reports the share a cached prefix served", async () => {
+      const body = { messages: [{ role: "user", content: "The red kite flew over the hill" }], options: greedy(8) };
+      const first = await chatOnce(url, body);
+      const again = await chatOnce(url, body); // one worker, whose most recently freed sequence holds the prompt
+      expect(Number.isInteger(first.prompt_cached_count)).toBe(true);
+      expect(again.prompt_eval_count).toBe(first.prompt_eval_count);
+      expect(again.prompt_cached_count as number).toBeGreaterThan(first.prompt_cached_count as number);
+      expect(again.prompt_cached_count as number).toBeLessThan(again.prompt_eval_count as number);
+      expect(again.message.content).toBe(first.message.content);
+      const streamed = await chatStream(url, body);
+      expect(streamed.final).toMatchObject({ prompt_eval_count: first.prompt_eval_count, prompt_cached_count: again.prompt_cached_count });
+    });
+
     it("passes the whole conversation to the model", async () => {
       const last = { role: "user", content: "The dog ran" };
       const alone = await chatOnce(url, { messages: [last], options: greedy(24) });

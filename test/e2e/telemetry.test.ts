@@ -17,7 +17,7 @@ const SERVER = 2;
 const PRODUCER = 4;
 const CONSUMER = 5;
 
-type Answer = { prompt_eval_count: number; eval_count: number; done_reason?: string; load_duration: number };
+type Answer = { prompt_eval_count: number; prompt_cached_count?: number; eval_count: number; done_reason?: string; load_duration: number };
 
 /** A client's traceparent: the request's spans all land in `traceId`. */
 function clientTrace() {
@@ -169,6 +169,11 @@ describe("telemetry over Redis (gateway + worker processes, OTLP receiver)", () 
     expect(warm.map((s) => s.name)).not.toContain("caravan.model.load");
     expect(one(warm, "POST /api/chat").attributes["caravan.cold_start"]).toBe(false);
     expect(one(warm, `chat ${CANONICAL}`).attributes).toMatchObject({ "caravan.cold_start": false, "gen_ai.usage.output_tokens": answers[1]!.body.eval_count });
+    // the warm request repeats the cold one's prompt: its sequence held it, and both spans say how much
+    expect(answers[1]!.body.prompt_cached_count).toBeGreaterThan(0);
+    for (const name of ["POST /api/chat", `chat ${CANONICAL}`]) {
+      expect(one(warm, name).attributes).toMatchObject({ "gen_ai.usage.input_tokens": answers[1]!.body.prompt_eval_count, "caravan.usage.cached_input_tokens": answers[1]!.body.prompt_cached_count });
+    }
   });
 
   it("names the job span per GenAI operation: text_completion for raw generate, embeddings without a generate span", async () => {
@@ -220,6 +225,9 @@ describe("telemetry over Redis (gateway + worker processes, OTLP receiver)", () 
     expect(promValue(gateway, "gen_ai_client_token_usage_sum", { ...model, gen_ai_token_type: "output" })).toBe(sum((a) => a.eval_count));
     expect(promValue(gateway, "gen_ai_client_token_usage_count", { ...model, gen_ai_token_type: "output" })).toBe(generating);
     expect(promValue(gateway, "gen_ai_client_token_usage_sum", { ...model, gen_ai_token_type: "input" })).toBe(sum((a) => a.prompt_eval_count, ["chat", "text_completion", "embeddings"]));
+    const cached = sum((a) => a.prompt_cached_count ?? 0);
+    expect(cached).toBeGreaterThan(0);
+    expect(promValue(gateway, "caravan_prompt_cached_tokens_total", model)).toBe(cached);
     // durations: plausible and consistent (first token before the end; all within the test's time)
     const ttft = promValue(gateway, "gen_ai_server_time_to_first_token_seconds_sum", model);
     const duration = promValue(gateway, "gen_ai_server_request_duration_seconds_sum", model);

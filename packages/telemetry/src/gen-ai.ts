@@ -16,6 +16,8 @@ export const ATTR = {
   queueWaitMs: "caravan.queue.wait_ms",
   coldStart: "caravan.cold_start",
   rejectReason: "caravan.reject.reason",
+  /** of the input tokens, those a cached prefix served (not evaluated again) */
+  cachedInputTokens: "caravan.usage.cached_input_tokens",
 } as const;
 
 /** A job's kind as a GenAI operation name. */

@@ -34,6 +34,7 @@ export function doneResponse(model: string, event: DoneMessage, totalDurationNs:
     total_duration: totalDurationNs,
     load_duration: event.metrics.load_duration,
     prompt_eval_count: event.metrics.prompt_eval_count,
+    prompt_cached_count: event.metrics.prompt_cached_count ?? 0,
     prompt_eval_duration: event.metrics.prompt_eval_duration,
     eval_count: event.metrics.eval_count,
     eval_duration: event.metrics.eval_duration,

@@ -16,5 +16,5 @@ export function generateChunk(model: string, event: ChunkMessage): GenerateRespo
 export function generateDone(model: string, event: Pick<DoneMessage, "done_reason" | "metrics">, totalDurationNs: number, response = ""): GenerateResponse {
   const base: GenerateResponse = { model, created_at: ollamaTimestamp(), response, done: true, done_reason: event.done_reason };
   if (event.done_reason === "load" || event.done_reason === "unload") return base;
-  return { ...base, total_duration: totalDurationNs, ...event.metrics };
+  return { ...base, total_duration: totalDurationNs, ...event.metrics, prompt_cached_count: event.metrics.prompt_cached_count ?? 0 };
 }

@@ -3,7 +3,7 @@ import { WIRE_VERSION, type ChunkMessage, type DoneMessage } from "@caravan/prot
 import { ChatChunker, chatCompletion } from "./chat-response.ts";
 
 const meta = { id: "chatcmpl-1", created: 1700000000, model: "stories260K" };
-const metrics = { load_duration: 0, prompt_eval_count: 7, prompt_eval_duration: 1, eval_count: 5, eval_duration: 1 };
+const metrics = { load_duration: 0, prompt_eval_count: 7, prompt_cached_count: 4, prompt_eval_duration: 1, eval_count: 5, eval_duration: 1 };
 const done = (done_reason: DoneMessage["done_reason"] = "stop"): DoneMessage => ({ v: WIRE_VERSION, type: "done", id: "j", seq: 9, done_reason, metrics, worker_id: "w" });
 const chunk = (fields: Partial<ChunkMessage>): ChunkMessage => ({ v: WIRE_VERSION, type: "chunk", id: "j", seq: 0, content: "", ...fields });
 const call = { id: "call_abc", function: { name: "weather", arguments: { city: "Paris" } } };
@@ -15,7 +15,7 @@ describe("chatCompletion (stream: false)", () => {
       ...meta,
       object: "chat.completion",
       choices: [{ index: 0, message: { role: "assistant", content: "Hello" }, logprobs: null, finish_reason: "length" }],
-      usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
+      usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12, prompt_tokens_details: { cached_tokens: 4 } },
     });
   });
 
@@ -63,7 +63,7 @@ describe("ChatChunker (stream: true)", () => {
   it("with include_usage, adds usage: null everywhere and a last chunk with the usage and no choices", () => {
     const chunker = new ChatChunker(meta, { includeUsage: true, logprobs: false });
     const chunks = [chunk({ content: "a" }), done()].flatMap((e) => chunker.next(e));
-    expect(chunks.map((c) => c.usage)).toEqual([null, null, { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 }]);
+    expect(chunks.map((c) => c.usage)).toEqual([null, null, { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12, prompt_tokens_details: { cached_tokens: 4 } }]);
     expect(chunks[2]?.choices).toEqual([]);
   });
 

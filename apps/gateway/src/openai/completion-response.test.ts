@@ -14,7 +14,7 @@ describe("text completions", () => {
       ...meta,
       object: "text_completion",
       choices: [{ text: " upon a", index: 0, logprobs: null, finish_reason: "length" }],
-      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, prompt_tokens_details: { cached_tokens: 0 } },
     });
   });
 
@@ -33,7 +33,7 @@ describe("text completions", () => {
     expect(chunks.map((c) => c.choices[0]?.text)).toEqual([" up", "on", "", undefined]);
     expect(chunks[1]?.choices[0]?.logprobs?.text_offset).toEqual([7]);
     expect(chunks[2]?.choices[0]?.finish_reason).toBe("length");
-    expect(chunks.map((c) => c.usage)).toEqual([null, null, null, { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }]);
+    expect(chunks.map((c) => c.usage)).toEqual([null, null, null, { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, prompt_tokens_details: { cached_tokens: 0 } }]);
     for (const c of chunks) expect(c.object).toBe("text_completion");
   });
 });

@@ -13,9 +13,12 @@ export interface ResponseMeta {
 export type FinishReason = "stop" | "length" | "tool_calls";
 
 export interface Usage {
+  /** every prompt token, cached ones included */
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** of prompt_tokens, those a sequence's cache served */
+  prompt_tokens_details: { cached_tokens: number };
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -27,8 +30,9 @@ export function finishReason(done: DoneMessage, calledTools: boolean): FinishRea
 }
 
 export function usage(done: DoneMessage): Usage {
-  const { prompt_eval_count: prompt, eval_count: completion } = done.metrics;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const { prompt_eval_count: prompt, prompt_cached_count: cached = 0, eval_count: completion } = done.metrics;
+  // OpenAI's own field for the prompt tokens a cache served (they are counted in prompt_tokens too).
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
 }
 
 /** A token's UTF-8 bytes; the worker sends them only where the text alone loses some (split characters). */

@@ -29,6 +29,8 @@ export class GatewayTelemetry {
   readonly requestDuration: Histogram;
   /** tokens per request, gen_ai.token.type input or output */
   readonly tokenUsage: Histogram;
+  /** prompt tokens served from a sequence's cache instead of evaluated, per model (a part of the input tokens) */
+  readonly cachedPromptTokens: Counter;
   /** submission → a worker started the job (s) */
   readonly queueWait: Histogram;
   /** requests refused before they ran, by caravan.reject.reason */
@@ -67,6 +69,10 @@ export class GatewayTelemetry {
       unit: "{token}",
       description: "Tokens per request: the prompt (input) and the answer (output)",
       advice: { explicitBucketBoundaries: TOKEN_COUNT_BUCKETS },
+    });
+    this.cachedPromptTokens = meter.createCounter("caravan.prompt.cached_tokens", {
+      unit: "{token}",
+      description: "Prompt tokens a cached prefix served (counted in the input tokens too, but not evaluated again)",
     });
     this.queueWait = meter.createHistogram("caravan.queue.wait", {
       unit: "s",

@@ -130,6 +130,7 @@ export class RequestRecord {
       attributes[ATTR.responseModel] = job?.model ?? "";
       attributes[ATTR.finishReasons] = [done.done_reason];
       attributes[ATTR.inputTokens] = done.metrics.prompt_eval_count;
+      attributes[ATTR.cachedInputTokens] = done.metrics.prompt_cached_count ?? 0;
       if (job?.operation !== "embeddings") attributes[ATTR.outputTokens] = done.metrics.eval_count;
     }
     this.span.setAttributes(attributes);
@@ -151,6 +152,7 @@ export class RequestRecord {
         duration_ms: round(durationMs),
         queue_wait_ms: round(run?.queueWaitMs),
         prompt_tokens: done?.metrics.prompt_eval_count,
+        cached_prompt_tokens: done?.metrics.prompt_cached_count,
         output_tokens: done && job?.operation !== "embeddings" ? done.metrics.eval_count : undefined,
         error: this.failure?.message ?? this.outcome?.errorMessage,
       },
@@ -168,6 +170,8 @@ export class RequestRecord {
     telemetry.requestDuration.record(durationMs / 1000, errorType ? { ...model, [ATTR.errorType]: errorType } : model);
     if (!done) return;
     telemetry.tokenUsage.record(done.metrics.prompt_eval_count, { ...model, [ATTR.tokenType]: "input" });
+    const cached = done.metrics.prompt_cached_count ?? 0;
+    if (cached > 0) telemetry.cachedPromptTokens.add(cached, model);
     if (job.operation === "embeddings") return;
     telemetry.tokenUsage.record(done.metrics.eval_count, { ...model, [ATTR.tokenType]: "output" });
     if (done.metrics.eval_count > 1) telemetry.timePerOutputToken.record(done.metrics.eval_duration / 1e9 / (done.metrics.eval_count - 1), model);

@@ -117,7 +117,7 @@ export class LlamaEngine implements Engine {
           const { vectors, promptEvalCount, promptEvalNs } = await this.guard(handle.loaded!.embedder.embed(req.inputs, req, signal), req.signal);
           return {
             vectors,
-            metrics: { load_duration: loadNs, prompt_eval_count: promptEvalCount, prompt_eval_duration: promptEvalNs, eval_count: 0, eval_duration: 0 },
+            metrics: { load_duration: loadNs, prompt_eval_count: promptEvalCount, prompt_cached_count: 0, prompt_eval_duration: promptEvalNs, eval_count: 0, eval_duration: 0 },
           };
         } finally {
           this.releaseModel(handle);
@@ -147,6 +147,7 @@ export class LlamaEngine implements Engine {
         const metrics = {
           load_duration: loadNs,
           prompt_eval_count: result.promptEvalCount,
+          prompt_cached_count: result.promptCachedCount,
           prompt_eval_duration: result.promptEvalNs,
           eval_count: result.evalCount,
           eval_duration: result.evalNs,

@@ -5,9 +5,11 @@ import type { SampledToken } from "./token-probe.ts";
 
 /** What every generation on a slot measures, whatever produced it (chat or raw completion). */
 export interface SlotMeasurement {
-  /** prompt tokens evaluated for this request (a prefix already in the sequence is not evaluated again) */
+  /** every prompt token, as Ollama counts them: also those of a prefix the sequence still held */
   promptEvalCount: number;
-  /** start → first sampled token, ns */
+  /** of those, the tokens of the prefix that was reused from the sequence's cache, not evaluated again */
+  promptCachedCount: number;
+  /** start → first sampled token, ns: evaluating the part of the prompt that was not cached */
   promptEvalNs: number;
   /** tokens sampled, the final EOS or stop-sequence tokens included (as Ollama counts them) */
   evalCount: number;
@@ -25,6 +27,7 @@ export class SlotMeter {
   private readonly meterAtStart;
   private firstTokenAt: bigint | undefined;
   private promptEvalCount = 0;
+  private promptCachedCount = 0;
   private evalCount = 0;
   /**
    * num_predict -2: aborts where node-llama-cpp would shift the context (it shifts when the next
@@ -44,10 +47,13 @@ export class SlotMeter {
       this.evalCount++;
       if (this.firstTokenAt === undefined) {
         this.firstTokenAt = process.hrtime.bigint();
-        // Every token evaluated so far is prompt: the meter's input (no logits) plus output
-        // (the prompt's last token, whose logits gave the first sample).
+        // The sequence now holds the whole prompt (after any context shift): that is the count.
+        // What this request evaluated is the meter's input (no logits) plus output (the prompt's
+        // last token, whose logits gave the first sample); the rest was already in the sequence.
         const used = TokenMeter.diff(sequence.tokenMeter, this.meterAtStart);
-        this.promptEvalCount = used.usedInputTokens + used.usedOutputTokens;
+        const evaluated = used.usedInputTokens + used.usedOutputTokens;
+        this.promptEvalCount = Math.max(sequence.nextTokenIndex, evaluated);
+        this.promptCachedCount = this.promptEvalCount - evaluated;
       }
       if (sampling.stopWhenContextFull && sequence.nextTokenIndex + 1 >= sequence.contextSize) this.contextFull.abort();
     };
@@ -79,6 +85,7 @@ export class SlotMeter {
       doneReason: reason === "maxTokens" || (reason === "abort" && this.contextFull.signal.aborted) ? "length" : "stop",
       aborted: reason === "abort" && caller.aborted,
       promptEvalCount: this.promptEvalCount,
+      promptCachedCount: this.promptCachedCount,
       promptEvalNs: Number((this.firstTokenAt ?? ended) - this.started),
       evalCount: this.evalCount,
       evalNs: this.firstTokenAt === undefined ? 0 : Number(ended - this.firstTokenAt),

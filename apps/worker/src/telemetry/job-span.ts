@@ -113,6 +113,7 @@ export class JobSpan {
         [ATTR.responseId]: this.job.id,
         [ATTR.finishReasons]: [event.done_reason],
         [ATTR.inputTokens]: metrics.prompt_eval_count,
+        [ATTR.cachedInputTokens]: metrics.prompt_cached_count ?? 0,
         ...(this.operation !== "embeddings" && { [ATTR.outputTokens]: metrics.eval_count }),
       });
       this.telemetry.recordTokens(this.job.model, metrics.eval_count);

@@ -174,8 +174,15 @@ export const GenerationMetrics = z.object({
   total_duration: z.number().int(),
   /** loading the model (0 when it was already loaded) */
   load_duration: z.number().int(),
-  /** prompt tokens evaluated (cached prefix tokens are not counted) */
+  /** every token of the prompt, those served from the cache included (as Ollama counts them) */
   prompt_eval_count: z.number().int(),
+  /**
+   * caravan extension: how many of prompt_eval_count came from a sequence's cache (a prefix it
+   * still held) and were not evaluated again; 0 when none. Always in caravan's final objects;
+   * optional here so that answers of a worker that predates it still parse.
+   */
+  prompt_cached_count: z.number().int().optional(),
+  /** evaluating the part of the prompt that was not cached */
   prompt_eval_duration: z.number().int(),
   /** tokens generated */
   eval_count: z.number().int(),

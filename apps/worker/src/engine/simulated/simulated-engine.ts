@@ -105,7 +105,7 @@ export class SimulatedEngine implements Engine {
       const started = performance.now();
       await this.sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, req.signal);
       const vectors = req.inputs.map((input) => vectorFor(input, req.dimensions ?? EMBED_DIMS));
-      return { vectors, metrics: { load_duration: loadNs, prompt_eval_count: promptTokens, prompt_eval_duration: nsSince(started), eval_count: 0, eval_duration: 0 } };
+      return { vectors, metrics: { load_duration: loadNs, prompt_eval_count: promptTokens, prompt_cached_count: 0, prompt_eval_duration: nsSince(started), eval_count: 0, eval_duration: 0 } };
     } finally {
       this.release(model);
     }
@@ -174,7 +174,8 @@ export class SimulatedEngine implements Engine {
     const decodeStarted = performance.now();
     let text = "";
     let count = 0;
-    const metrics = () => ({ load_duration: loadNs, prompt_eval_count: promptTokens, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
+    // The simulation has no cache: every prompt token is evaluated.
+    const metrics = () => ({ load_duration: loadNs, prompt_eval_count: promptTokens, prompt_cached_count: 0, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
     // a new stream joins the batch with the most room
     const clock = model.clocks.reduce((least, c) => (c.running < least.running ? c : least));
     clock.running++;
