@@ -8,6 +8,8 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster, startSingleProcess, type Deployment } from "../harness/cluster.ts";
 import { ROOT, type CaravanProcess } from "../harness/processes.ts";
+import { promValue } from "../harness/otlp.ts";
+import { pollUntil } from "../harness/scenario.ts";
 
 /**
  * API keys, per-key limits and fair share end to end: real processes, the real tiny model, the
@@ -104,14 +106,14 @@ describe("a Redis cluster: keys managed at run time, limits counted in Redis", (
   const prefix = `test-${process.pid}`;
   const cli = async (...args: string[]) =>
     run(process.execPath, [path.join(ROOT, "apps/cli/bin/caravan.mjs"), "keys", ...args], { env: { ...process.env, REDIS_URL: deployment.redis.url, CARAVAN_REDIS_PREFIX: prefix } });
-  const LIMITED = { conc: "concurrency-key-000001", rpm: "rpm-limited-key-000001", tpm: "tpm-limited-key-000001" };
+  const LIMITED = { conc: "concurrency-key-000001", rpm: "rpm-limited-key-000001", tpm: "tpm-limited-key-000001", counted: "counted-tokens-key-0001" };
   const post = (key: string, body: Record<string, unknown>) =>
     fetch(`${url}/api/generate`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: MODEL, prompt: "Once", ...body }) });
 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "caravan-keys-"));
     const file = path.join(dir, "keys");
-    writeFileSync(file, `# test keys\n${LIMITED.conc} conc max_concurrent=1\n${LIMITED.rpm} rpm rpm=2\n${LIMITED.tpm} tpm tpm=10\n`);
+    writeFileSync(file, `# test keys\n${LIMITED.conc} conc max_concurrent=1\n${LIMITED.rpm} rpm rpm=2\n${LIMITED.tpm} tpm tpm=10\n${LIMITED.counted} counted\n`);
     deployment = await startRedisCluster({ gateways: 1, workers: 1, env: { CARAVAN_API_KEYS_FILE: file, CARAVAN_NUM_PARALLEL: "2" } });
     url = deployment.gatewayUrls[0]!;
   });
@@ -160,6 +162,24 @@ describe("a Redis cluster: keys managed at run time, limits counted in Redis", (
     expect(next.status).toBe(429);
     expect(Number(next.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await next.json()) as { error: string }).error).toMatch(/tokens per minute/);
+  });
+
+  it("charges a key every prompt token, also those a cached prefix served", async () => {
+    const answers: { prompt_eval_count: number; prompt_cached_count: number }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await post(LIMITED.counted, { prompt: "The little bird sang a song", stream: false, options: { temperature: 0, num_predict: 1 } });
+      expect(res.status).toBe(200);
+      answers.push((await res.json()) as (typeof answers)[number]);
+    }
+    expect(answers[1]!.prompt_cached_count).toBeGreaterThan(0); // the same prompt again, on the sequence that held it
+    expect(answers[1]!.prompt_eval_count).toBe(answers[0]!.prompt_eval_count);
+    const charged = () =>
+      fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${LIMITED.counted}` } })
+        .then((r) => r.text())
+        .then((text) => promValue(text, "caravan_key_tokens_total", { caravan_key_id: "counted", gen_ai_token_type: "input" }));
+    // charged when each request ended, which may trail its answer by a moment
+    const input = await pollUntil(charged, (n) => n >= 2 * answers[0]!.prompt_eval_count, 5000, "both prompts charged");
+    expect(input).toBe(2 * answers[0]!.prompt_eval_count);
   });
 
   it("counts usage per key id in /metrics (never the key)", async () => {
