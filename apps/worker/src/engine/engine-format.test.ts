@@ -63,7 +63,10 @@ describe("format", () => {
   it("a schema that cannot be compiled is a bad request, before anything is generated", async () => {
     let deep: Record<string, unknown> = { type: "integer" };
     for (let i = 0; i < 600; i++) deep = { type: "object", properties: { a: deep } };
-    for (const format of [deep, { type: "object", properties: { a: { enum: "not a list" } } }]) {
+    // Repetition counts past llama.cpp's own threshold (2000): refused when the grammar is parsed, not expanded.
+    const hugeArray = { type: "object", properties: { a: { type: "array", items: { type: "integer" }, minItems: 1_000_000 } } };
+    const hugeString = { type: "object", properties: { a: { type: "string", minLength: 1_000_000 } } };
+    for (const format of [deep, { type: "object", properties: { a: { enum: "not a list" } } }, hugeArray, hugeString]) {
       const failing = run(format, 1, 8);
       await expect(failing).rejects.toBeInstanceOf(EngineRequestError);
       await expect(failing).rejects.toThrow(/^format: cannot use this JSON schema/);
