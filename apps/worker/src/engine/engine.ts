@@ -190,12 +190,7 @@ export class LlamaEngine implements Engine {
 
   /** Bounded load settings; memory: weights, KV cache of every sequence and a fixed overhead (see residency/memory.ts). */
   planLoad(entry: CatalogEntry, options: ModelOptions): LoadPlan {
-    return planLlamaLoad(entry, options, {
-      defaultNumCtx: this.config.defaultNumCtx,
-      threads: this.config.threads,
-      sequences: this.config.numParallel,
-      gpu: this.config.gpu !== false,
-    });
+    return planLlamaLoad(entry, options, this.config);
   }
 
   /** Names of the models in memory now, sorted. */

@@ -192,12 +192,7 @@ export class IsolatedEngine implements Engine {
 
   /** As the runner's LlamaEngine will plan it (the same config), without loading the binding here. */
   planLoad(entry: CatalogEntry, options: ModelOptions): LoadPlan {
-    return planLlamaLoad(entry, options, {
-      defaultNumCtx: this.config.defaultNumCtx,
-      threads: this.config.threads,
-      sequences: this.config.numParallel,
-      gpu: this.config.gpu !== false,
-    });
+    return planLlamaLoad(entry, options, this.config);
   }
 
   loaded(): string[] {
