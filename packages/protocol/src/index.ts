@@ -3,6 +3,7 @@ export * from "./keep-alive.ts";
 export * from "./model-name.ts";
 export * from "./model-source.ts";
 export * from "./errors.ts";
+export * from "./eviction.ts";
 export * from "./wire.ts";
 export * from "./ollama/chat.ts";
 export * from "./ollama/options.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { WIRE_VERSION, type LoadedCopy, type WorkerState } from "@caravan/protocol";
-import { canTake, compareOffers, evictionOrder, filterCandidates, needBytes, place, summarizeCopies, type Offer, type Placement, type PlacementInput } from "./placement.ts";
+import { canTake, compareOffers, filterCandidates, needBytes, place, summarizeCopies, type Offer, type Placement, type PlacementInput } from "./placement.ts";
 
 const M = "stories260k:latest";
 const GB = 1_000_000_000;
@@ -208,17 +208,19 @@ describe("summarizeCopies", () => {
   });
 });
 
-describe("evictionOrder", () => {
-  it("shortest keep_alive first, forever last, then least recently used; skips busy and loading", () => {
-    const order = evictionOrder([
+describe("canTake evicts in the worker's own order (planRoom)", () => {
+  it("shortest keep_alive first, forever last, then least recently used; never busy or loading copies", () => {
+    const loaded = [
       copy("forever", { keep_alive_ms: -1, last_used_at: 1 }),
       copy("long-old", { keep_alive_ms: 600_000, last_used_at: 1 }),
       copy("short-new", { keep_alive_ms: 60_000, last_used_at: 9 }),
       copy("short-old", { keep_alive_ms: 60_000, last_used_at: 2 }),
       copy("busy", { keep_alive_ms: 0, busy: 1 }),
       copy("loading", { keep_alive_ms: 0, loading: true }),
-    ]);
-    expect(order.map((c) => c.model)).toEqual(["short-old", "short-new", "long-old", "forever"]);
+    ];
+    // room for one more model only once every idle copy is gone
+    const take = canTake(worker("w", { max_loaded_models: 3, memory_budget_bytes: 100 * GB, loaded }), 1 * GB);
+    expect(take).toMatchObject({ ok: true, evicts: ["short-old", "short-new", "long-old", "forever"] });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { LoadedCopy, WorkerState } from "@caravan/protocol";
+import { planRoom, type LoadedCopy, type Occupant, type WorkerState } from "@caravan/protocol";
 
 /**
  * Placement: where (if anywhere) a model must be loaded so that its waiting jobs can run.
@@ -16,9 +16,10 @@ import type { LoadedCopy, WorkerState } from "@caravan/protocol";
  *    copy is loaded yet). Otherwise spill: pick among candidates without a copy (rule 6); one that
  *    can take it (rule 5) → `load` ("spill"), none → `enqueue` ("saturated").
  * 4. No copies → cold: pick among all candidates; none can take it → `wait`.
- * 5. A worker can take the model when, after evicting idle copies (busy 0, not loading) in order —
- *    shortest keep_alive first (negative = forever = longest), then least recently used — it holds
- *    fewer than max_loaded_models and memory_used + need ≤ memory_budget. `evicts` names exactly
+ * 5. A worker can take the model when, after evicting idle copies (busy 0, not loading) in the
+ *    worker's own order (planRoom in @caravan/protocol: shortest keep_alive first, forever last,
+ *    then least recently used), it holds fewer than max_loaded_models and memory_used + need ≤
+ *    memory_budget. `evicts` names exactly
  *    the copies needed, in that order. A worker with nothing loaded can always take it (its budget
  *    may be an estimate; the worker refuses if the model truly cannot fit). `need` is the
  *    size_bytes of an existing copy anywhere in the cluster, else the file size on that worker
@@ -128,32 +129,19 @@ export function needBytes(workers: readonly WorkerState[], worker: WorkerState, 
   return worker.models.find((m) => m.name === model || m.model === model)?.size ?? 0;
 }
 
-function keepAliveRank(ms: number): number {
-  return ms < 0 ? Number.POSITIVE_INFINITY : ms;
+/** A worker's copy as the shared eviction rule sees it: only a loaded copy with no requests may go. */
+function occupant(copy: LoadedCopy): Occupant {
+  return { model: copy.model, bytes: copy.size_bytes, idle: copy.busy === 0 && !copy.loading, keepAliveMs: copy.keep_alive_ms, lastUsedAt: copy.last_used_at };
 }
 
-/** Rule 5: idle copies in the order the worker evicts them. */
-export function evictionOrder(loaded: readonly LoadedCopy[]): LoadedCopy[] {
-  return loaded
-    .filter((c) => c.busy === 0 && !c.loading)
-    .sort((a, b) => keepAliveRank(a.keep_alive_ms) - keepAliveRank(b.keep_alive_ms) || a.last_used_at - b.last_used_at || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-}
-
-/** Rule 5: whether `worker` can load a model of `need` bytes, evicting as few idle copies as it must. */
+/**
+ * Rule 5: whether `worker` can load a model of `need` bytes, evicting as few idle copies as it
+ * must, in the order the worker itself evicts them (planRoom, shared with its residency).
+ */
 export function canTake(worker: WorkerState, need: number): Take {
-  let count = worker.loaded.length;
-  let used = worker.memory_used_bytes;
-  const free = () => worker.memory_budget_bytes - used - need;
-  if (count === 0) return { ok: true, evicts: [], freeAfter: free() };
-  const fits = () => count < worker.max_loaded_models && free() >= 0;
-  const evicts: string[] = [];
-  for (const copy of evictionOrder(worker.loaded)) {
-    if (fits()) break;
-    evicts.push(copy.model);
-    count -= 1;
-    used -= copy.size_bytes;
-  }
-  return fits() ? { ok: true, evicts, freeAfter: free() } : { ok: false };
+  if (worker.loaded.length === 0) return { ok: true, evicts: [], freeAfter: worker.memory_budget_bytes - worker.memory_used_bytes - need };
+  const plan = planRoom(worker.loaded.map(occupant), need, { maxLoadedModels: worker.max_loaded_models, memoryBudgetBytes: worker.memory_budget_bytes }, worker.memory_used_bytes);
+  return plan ? { ok: true, evicts: plan.evict, freeAfter: plan.freeBytes } : { ok: false };
 }
 
 // ---- score and pick ----

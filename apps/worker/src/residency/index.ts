@@ -1,7 +1,6 @@
 export { Residency, type LoadFacts, type ResidencyConfig, type LoadEstimate, type ResidencyDeps, type ResidencyLogLevel, type UseOptions } from "./residency.ts";
 export { NoRoomError, ResidencyClosedError, TooLargeError } from "./errors.ts";
 export { atDeadline, MAX_TIMER_DELAY_MS, systemClock, type Clock } from "./clock.ts";
-export { evictionOrder, planRoom, type Occupant, type RoomLimits, type RoomPlan } from "./eviction.ts";
 export {
   ByteSizeError,
   defaultMemoryBudget,

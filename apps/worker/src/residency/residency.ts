@@ -1,7 +1,6 @@
-import { KEEP_ALIVE_FOREVER, type LoadedCopy, type ModelOptions } from "@caravan/protocol";
+import { KEEP_ALIVE_FOREVER, planRoom, type LoadedCopy, type ModelOptions, type Occupant } from "@caravan/protocol";
 import { atDeadline, type Clock } from "./clock.ts";
 import { NoRoomError, ResidencyClosedError, TooLargeError } from "./errors.ts";
-import { planRoom, type Occupant } from "./eviction.ts";
 
 /** What the loader reports about a copy it loaded. */
 export interface LoadFacts {

@@ -6,7 +6,7 @@ const busy = (model: string, bytes: number): Occupant => ({ model, bytes, idle: 
 const limits = (maxLoadedModels: number, memoryBudgetBytes: number) => ({ maxLoadedModels, memoryBudgetBytes });
 
 describe("planRoom", () => {
-  it.each<[string, Occupant[], number, { maxLoadedModels: number; memoryBudgetBytes: number }, ReturnType<typeof planRoom>]>([
+  it.each<[string, Occupant[], number, { maxLoadedModels: number; memoryBudgetBytes: number }, { evict: string[] } | undefined]>([
     ["empty: fits", [], 100, limits(3, 1000), { evict: [] }],
     ["fits beside others", [busy("a", 400), idle("b", 400, 1, 1)], 200, limits(3, 1000), { evict: [] }],
     ["exactly the budget fits", [busy("a", 600)], 400, limits(3, 1000), { evict: [] }],
@@ -23,6 +23,17 @@ describe("planRoom", () => {
     ["over budget: evicting every idle model would not help, so none is named", [idle("a", 100, 1, 1), idle("b", 100, 2, 1)], 5000, limits(3, 1000), undefined],
     ["over budget beside a busy model: no plan", [busy("a", 100), idle("b", 100, 1, 1)], 5000, limits(3, 1000), undefined],
   ])("%s", (_name, occupants, need, roomLimits, expected) => {
-    expect(planRoom(occupants, need, roomLimits)).toEqual(expected);
+    const plan = planRoom(occupants, need, roomLimits);
+    expect(plan && { evict: plan.evict }).toEqual(expected);
+  });
+
+  it("says what is left of the budget after the evictions and the load", () => {
+    expect(planRoom([busy("a", 300), idle("b", 400, 1, 1)], 500, limits(3, 1000))).toEqual({ evict: ["b"], freeBytes: 200 });
+    expect(planRoom([busy("a", 300)], 700, limits(3, 1000))).toEqual({ evict: [], freeBytes: 0 });
+  });
+
+  it("counts memory still held beyond the occupants' (copies being unloaded) when told it", () => {
+    expect(planRoom([idle("a", 300, 1, 1)], 500, limits(3, 1000))).toEqual({ evict: [], freeBytes: 200 });
+    expect(planRoom([idle("a", 300, 1, 1)], 500, limits(3, 1000), 700)).toEqual({ evict: ["a"], freeBytes: 100 });
   });
 });

@@ -1,9 +1,15 @@
+/**
+ * Which loaded model gives way for a load: one rule for the worker, which evicts (residency), and
+ * for the gateway, which predicts what a worker would evict when it picks where to load
+ * (placement). Pure: no I/O, no clock.
+ */
+
 /** A model that holds (or is about to hold) memory, as the eviction planner sees it. */
 export interface Occupant {
   model: string;
-  /** bytes it holds: the loader's figure once loaded, the estimate while loading */
+  /** bytes it holds: the measured figure once loaded, the estimate while loading */
   bytes: number;
-  /** loaded with no references: may be evicted */
+  /** loaded with no requests: may be evicted */
   idle: boolean;
   /** sticky keep_alive in ms; negative = forever */
   keepAliveMs: number;
@@ -19,11 +25,13 @@ export interface RoomLimits {
 export interface RoomPlan {
   /** models to unload first, in eviction order */
   evict: string[];
+  /** budget left once they are gone and the model is loaded, bytes */
+  freeBytes: number;
 }
 
 /**
  * Ollama's eviction order: the idle model with the shortest keep_alive goes first (forever counts
- * as longest), then the least recently used.
+ * as longest), then the least recently used, then by name (so every gateway predicts the same).
  */
 export function evictionOrder(a: Occupant, b: Occupant): number {
   const keep = (o: Occupant) => (o.keepAliveMs < 0 ? Number.POSITIVE_INFINITY : o.keepAliveMs);
@@ -34,15 +42,17 @@ export function evictionOrder(a: Occupant, b: Occupant): number {
  * What must go for a model of `needBytes` to load beside `occupants` (loaded and loading models),
  * or undefined when even evicting every idle model is not enough. Evicts idle models in
  * eviction order, only as many as needed. A model larger than the whole budget never fits: the
- * budget is what keeps one load from taking the machine down.
+ * budget is what keeps one load from taking the machine down. `usedBytes`: memory held now, when
+ * it is more than the occupants' (copies still being unloaded hold theirs until they are gone).
  */
-export function planRoom(occupants: readonly Occupant[], needBytes: number, limits: RoomLimits): RoomPlan | undefined {
+export function planRoom(occupants: readonly Occupant[], needBytes: number, limits: RoomLimits, usedBytes?: number): RoomPlan | undefined {
   const candidates = occupants.filter((o) => o.idle).sort(evictionOrder);
   const evict: string[] = [];
   let count = occupants.length;
-  let bytes = occupants.reduce((sum, o) => sum + o.bytes, 0);
+  let bytes = usedBytes ?? occupants.reduce((sum, o) => sum + o.bytes, 0);
   for (;;) {
-    if (count + 1 <= limits.maxLoadedModels && bytes + needBytes <= limits.memoryBudgetBytes) return { evict };
+    const freeBytes = limits.memoryBudgetBytes - bytes - needBytes;
+    if (count + 1 <= limits.maxLoadedModels && freeBytes >= 0) return { evict, freeBytes };
     const victim = candidates.shift();
     if (!victim) return undefined;
     evict.push(victim.model);
