@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { WIRE_VERSION, type JobEvent, type JobMessage } from "@caravan/protocol";
 import { InMemoryTransport, type JobHandler } from "@caravan/transport";
 import { JobRun } from "./job-run.ts";
@@ -13,12 +13,15 @@ const limits = { perModel: 10, total: 10, staleAfterMs: 60_000 };
 let counter = 0;
 const job = (): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: `job-${++counter}`, model: "m:latest", messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
 
+/** Starts a run; `left` resolves when the job leaves the queue (true: a worker started it). */
 async function startRun(transport: InMemoryTransport, queueTimeoutMs = 5000) {
   const message = job();
   await transport.admit(message.model, message.id, limits);
-  const run = new JobRun(message, { transport, log, queueTimeoutMs, onEnd: () => undefined });
+  let onQueueLeft: (started: boolean) => void = () => undefined;
+  const left = new Promise<boolean>((resolve) => (onQueueLeft = resolve));
+  const run = new JobRun(message, { transport, log, queueTimeoutMs, onEnd: () => undefined, onQueueLeft });
   await run.start();
-  return run;
+  return Object.assign(run, { left });
 }
 
 async function drain(run: JobRun): Promise<JobEvent[]> {
@@ -27,11 +30,11 @@ async function drain(run: JobRun): Promise<JobEvent[]> {
   return events;
 }
 
-const untilStarted = async (run: JobRun) => {
-  while (run.workerId === undefined) await new Promise((r) => setTimeout(r, 5));
-};
+const DONE = { type: "done", done_reason: "stop", metrics: { load_duration: 0, prompt_eval_count: 1, prompt_eval_duration: 1, eval_count: 1, eval_duration: 1 } } as const;
 
 describe("JobRun", () => {
+  afterEach(() => void vi.useRealTimers());
+
   it("passes chunks and done through and leaves the queue ledger when a worker takes the job", async () => {
     const transport = new InMemoryTransport();
     await transport.serve("m:latest", async (_job, ctx) => {
@@ -46,9 +49,18 @@ describe("JobRun", () => {
   });
 
   it("ends with queue_timeout when no worker takes the job in time, and leaves the ledger", async () => {
+    // The queue timeout is JobRun's own timer: a fake clock moves it exactly, with no real wait.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const transport = new InMemoryTransport(); // serves nothing
-    const run = await startRun(transport, 100);
-    const events = await drain(run);
+    const run = await startRun(transport, 5000);
+    let ended = false;
+    const drained = drain(run).finally(() => (ended = true));
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(ended, "ended before its queue timeout").toBe(false);
+    expect(await transport.queueStats()).toMatchObject([{ model: "m:latest", waiting: 1 }]);
+    await vi.advanceTimersByTimeAsync(1);
+    const events = await drained;
+    expect(await run.left).toBe(false);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: "error", code: "queue_timeout" });
     expect((events[0] as { message: string }).message).toMatch(/m:latest/);
@@ -70,7 +82,7 @@ describe("JobRun", () => {
     };
     await transport.serve("m:latest", handler, 2);
     const run = await startRun(transport);
-    await untilStarted(run);
+    expect(await run.left).toBe(true);
     expect(run.workerId).toBe("dying");
     run.workerLost();
     const events = await drain(run);
@@ -103,10 +115,18 @@ describe("JobRun", () => {
     await run.cancel("client disconnected");
     const events = await drain(run);
     expect(events).toEqual([expect.objectContaining({ type: "error", code: "cancelled" })]);
-    let ran = false;
-    await transport.serve("m:latest", async () => void (ran = true), 1);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(ran).toBe(false);
+    expect(await run.left).toBe(false);
+    // A job submitted after it runs to its end on a one-slot worker: had the cancelled job stayed
+    // in the queue, the worker would have taken it first.
+    const ran: string[] = [];
+    await transport.serve("m:latest", async (message, ctx) => {
+      ran.push(message.id);
+      await ctx.emit({ type: "started", worker_id: "w1" });
+      await ctx.emit({ ...DONE, worker_id: "w1" });
+    }, 1);
+    const later = await startRun(transport);
+    expect((await drain(later)).map((e) => e.type)).toEqual(["done"]);
+    expect(ran).toEqual([later.job.id]);
     expect(await transport.queueStats()).toEqual([]);
   });
 });
