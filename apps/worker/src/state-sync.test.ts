@@ -8,22 +8,44 @@ import { startWorker, type RunningWorker } from "./worker.ts";
 
 /**
  * An in-process transport whose advertisements take a round trip, as a SET over Redis does, and
- * can be held (a slow Redis): while one is held, the worker's state keeps changing.
+ * can be held (a slow Redis): while one is held, the worker's state keeps changing. Tests wait for
+ * an advertisement to have gone out, never for a quiet spell.
  */
 class RecordingTransport extends InMemoryTransport {
   readonly advertised: WorkerState[] = [];
   inFlight = 0;
   maxInFlight = 0;
   held: Promise<void> | undefined;
+  private readonly watchers = new Set<() => void>();
+  private readonly done = new Set<number>();
 
   override async advertise(state: WorkerState): Promise<void> {
-    this.advertised.push(state);
+    const index = this.advertised.push(state) - 1;
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     await Promise.all([this.held, new Promise((resolve) => setTimeout(resolve, 5))]);
     this.inFlight--;
-    return super.advertise(state);
+    await super.advertise(state);
+    this.done.add(index);
+    for (const watcher of this.watchers) watcher();
+  }
+
+  /** Resolves with the index of the first advertisement from `from` on that matches and has gone out. */
+  gone(match: (state: WorkerState) => boolean, from = 0): Promise<number> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const index = this.advertised.findIndex((state, i) => i >= from && this.done.has(i) && match(state));
+        if (index === -1) return;
+        this.watchers.delete(check);
+        resolve(index);
+      };
+      this.watchers.add(check);
+      check();
+    });
   }
 }
+
+/** sim:latest loaded (not loading) and idle: what a worker advertises once a load or its last job is over. */
+const idleCopy = (state: WorkerState) => state.busy === 0 && state.loaded.length === 1 && state.loaded[0]!.model === "sim:latest" && !state.loaded[0]!.loading && state.loaded[0]!.busy === 0;
 
 const job = (): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: randomUUID(), model: "sim:latest", messages: [{ role: "user", content: "hi" }], options: { num_predict: 3 }, accepted_at: Date.now() });
 
@@ -31,14 +53,6 @@ function run(transport: InMemoryTransport, message: JobMessage): Promise<JobEven
   return new Promise((resolve, reject) => {
     transport.submit(message, (event) => (event.type === "done" || event.type === "error") && resolve(event)).catch(reject);
   });
-}
-
-/** Resolves once no advertisement has been made for 50 ms. */
-async function settled(transport: RecordingTransport): Promise<void> {
-  for (let seen = -1; seen !== transport.advertised.length; ) {
-    seen = transport.advertised.length;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe("the worker's state advertisements", () => {
@@ -52,7 +66,8 @@ describe("the worker's state advertisements", () => {
     // A gateway loads a model with a command before it sends jobs (the queue is served once loaded).
     const load = await transport.command("w1", { v: WIRE_VERSION, type: "load", id: randomUUID(), model: "sim:latest", options: {} }, 5000);
     expect(load.ok).toBe(true);
-    await settled(transport);
+    // The load's advertisements have gone out: the last one shows the copy ready.
+    await transport.gone(idleCopy);
     const before = transport.advertised.length;
 
     // Every job changes the state twice (taken, finished). The first advertisement is held
@@ -65,14 +80,21 @@ describe("the worker's state advertisements", () => {
     expect(ends.map((event) => event.type)).toEqual(Array(jobs).fill("done"));
     release();
     transport.held = undefined;
-    await settled(transport);
+    // The one behind the held one starts after every job has ended: it shows the worker idle.
+    const behind = await transport.gone(idleCopy, before + 1);
+    // A job sent now ends only once its own state has gone out (the next test's subject), and
+    // syncs run one after another: by its done, every advertisement queued before has gone out.
+    expect((await run(transport, job())).type).toBe("done");
+    const made = transport.advertised.length - before;
 
-    // The held one and one waiting behind it, which carries every change since (a heartbeat,
-    // every 2 s, may add one more). Without coalescing: one per change, 64 or more.
-    expect(transport.advertised.length - before).toBeGreaterThanOrEqual(2);
-    expect(transport.advertised.length - before).toBeLessThanOrEqual(3);
+    // The held one, one waiting behind it that carries every change since, and the last job's
+    // one or two (a heartbeat, every 2 s, may add one more). Without coalescing: one per change,
+    // 64 or more.
+    expect(made).toBeGreaterThanOrEqual(3);
+    expect(made).toBeLessThanOrEqual(5);
     expect(transport.maxInFlight).toBe(1);
-    const last = transport.advertised.at(-1)!;
+    expect(behind).toBe(before + 1);
+    const last = transport.advertised[behind]!;
     expect(last.busy).toBe(0);
     expect(last.loaded.map((copy) => [copy.model, copy.busy, copy.loading])).toEqual([["sim:latest", 0, false]]);
   });
@@ -83,11 +105,12 @@ describe("the worker's state advertisements", () => {
     worker = await startWorker(config, transport, pino({ level: "silent" }));
     const load = await transport.command("w1", { v: WIRE_VERSION, type: "load", id: randomUUID(), model: "sim:latest", options: {} }, 5000);
     expect(load.ok).toBe(true);
-    await settled(transport);
+    await transport.gone(idleCopy);
 
     // Each advertisement takes 5 ms and the job about 3: without waiting for it, done would come
     // first, while the gateways still read the state from before the job.
     const TEN_MINUTES = 600_000;
+    const sentAt = Date.now();
     const done = await run(transport, { ...job(), keep_alive_ms: TEN_MINUTES });
     const doneAt = Date.now();
     expect(done.type).toBe("done");
@@ -95,6 +118,8 @@ describe("the worker's state advertisements", () => {
     expect(state!.loaded).toHaveLength(1);
     const copy = state!.loaded[0]!;
     expect(copy).toMatchObject({ model: "sim:latest", keep_alive_ms: TEN_MINUTES, busy: 0 });
-    expect(Math.abs(copy.expires_at! - (doneAt + TEN_MINUTES))).toBeLessThan(1000);
+    // its idle timer started when the job ended: after it was sent, before its done arrived
+    expect(copy.expires_at!).toBeGreaterThanOrEqual(sentAt + TEN_MINUTES);
+    expect(copy.expires_at!).toBeLessThanOrEqual(doneAt + TEN_MINUTES);
   });
 });
