@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { GatewayDeps } from "./deps.ts";
+import type { GatewayApp, GatewayDeps, GatewayEnv } from "./deps.ts";
 import { TransportUnavailableError } from "@caravan/transport";
 import { HttpError, methodNotAllowed, redisUnavailable } from "./errors.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
@@ -41,10 +41,10 @@ const DEFAULT_SECURITY: AppSecurity = { keys: new KeyRing(new StaticKeys([])), m
  * The gateway's HTTP API. Transport-agnostic: `deps.transport` is in-process or Redis. Without
  * `telemetry` nothing is traced or measured (tests).
  */
-export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?: GatewayTelemetry; security?: AppSecurity }): Hono {
+export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?: GatewayTelemetry; security?: AppSecurity }): GatewayApp {
   const deps: GatewayDeps = { ...options, telemetry: options.telemetry ?? GatewayTelemetry.disabled(options.transport) };
   const security = options.security ?? DEFAULT_SECURITY;
-  const app = new Hono();
+  const app = new Hono<GatewayEnv>();
   app.use(requestTelemetry(deps.telemetry, deps.log));
   // Cheapest refusals first; none of them reads the body, and a preflight needs no key.
   app.use(hostCheck({ boundHost: security.boundHost, allowedHosts: security.allowedHosts }));

@@ -1,6 +1,5 @@
-import type { Hono } from "hono";
 import type { ListedModel } from "@caravan/protocol";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 import { clusterModels, requireModel } from "../models.ts";
 
 /** OpenAI's model object. */
@@ -24,7 +23,7 @@ export function openAiModel(model: ListedModel): OpenAiModel {
 }
 
 /** GET /v1/models and GET /v1/models/{id} (an id may hold slashes: `hf.co/org/name:tag`). */
-export function registerModelRoutes(app: Hono, deps: GatewayDeps): void {
+export function registerModelRoutes(app: GatewayApp, deps: GatewayDeps): void {
   app.get("/v1/models", async (c) => c.json({ object: "list", data: (await clusterModels(deps.transport)).map(openAiModel) }));
   app.get("/v1/models/:id{.+}", async (c) => c.json(openAiModel(await requireModel(deps.transport, c.req.param("id")))));
 }

@@ -1,12 +1,11 @@
-import type { Hono } from "hono";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 import { chatCompletionsHandler } from "./chat-completions.ts";
 import { completionsHandler } from "./completions.ts";
 import { embeddingsHandler } from "./embeddings.ts";
 import { registerModelRoutes } from "./models.ts";
 
 /** The OpenAI-compatible API under /v1. Its errors take OpenAI's shape (the app's onError). */
-export function registerOpenAiRoutes(app: Hono, deps: GatewayDeps): void {
+export function registerOpenAiRoutes(app: GatewayApp, deps: GatewayDeps): void {
   app.post("/v1/chat/completions", chatCompletionsHandler(deps));
   app.post("/v1/completions", completionsHandler(deps));
   app.post("/v1/embeddings", embeddingsHandler(deps));

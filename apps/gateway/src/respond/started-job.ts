@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import type { ChunkMessage, DoneMessage, JobEvent, JobMessage } from "@caravan/protocol";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayDeps, GatewayEnv } from "../deps.ts";
 import { HttpError, statusForWorkerError } from "../errors.ts";
-import { callerOf } from "../auth/middleware.ts";
 import { recordOf } from "../telemetry/middleware.ts";
 
 /** A job that has been submitted and produced its first event without failing. */
@@ -24,12 +23,12 @@ export interface StartedJob {
  * at any point cancels the job. Every API format (Ollama chat and generate, OpenAI) answers
  * from a StartedJob.
  */
-export async function startJob(c: Context, deps: GatewayDeps, job: JobMessage, startedAt: bigint): Promise<StartedJob> {
+export async function startJob(c: Context<GatewayEnv>, deps: GatewayDeps, job: JobMessage, startedAt: bigint): Promise<StartedJob> {
   // The request's telemetry follows the job: its trace context rides in the job, and the record
   // stays open (for the metrics and the log line) until the answer has been written to its end.
   const record = recordOf(c, deps.telemetry, deps.log);
   job.trace = record.beginJob(job);
-  const run = await deps.dispatcher.submit(job, callerOf(c));
+  const run = await deps.dispatcher.submit(job, c.get("caller"));
   record.attachRun(run);
   const release = record.hold();
   const signal = c.req.raw.signal;

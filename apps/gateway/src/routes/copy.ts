@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Hono } from "hono";
 import { canonicalModelName, CopyRequest, ModelSourceError, modelFileStem, WIRE_VERSION, type WorkerCommand } from "@caravan/protocol";
 import { readBody } from "../body.ts";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 import { badRequest, HttpError, modelNotFound } from "../errors.ts";
 import { holdersOf, onePerFolder } from "../manage/folders.ts";
 import { workersForModel } from "../models.ts";
@@ -15,7 +14,7 @@ const COPY_TIMEOUT_MS = 10 * 60_000;
  * where possible. `destination` must be a plain file name (see modelFileStem); an existing
  * destination is a 400 unless it is the same model. 200 with an empty body, as Ollama answers.
  */
-export function registerCopyRoute(app: Hono, deps: GatewayDeps): void {
+export function registerCopyRoute(app: GatewayApp, deps: GatewayDeps): void {
   app.post("/api/copy", async (c) => {
     const { body } = await readBody(c, CopyRequest);
     try {

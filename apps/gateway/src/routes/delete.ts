@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Hono } from "hono";
 import { canonicalModelName, DeleteRequest, WIRE_VERSION } from "@caravan/protocol";
 import { readBody } from "../body.ts";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 import { HttpError, modelNotFound } from "../errors.ts";
 import { holdersOf, onePerFolder } from "../manage/folders.ts";
 import { workersForModel } from "../models.ts";
@@ -16,7 +15,7 @@ const DELETE_TIMEOUT_MS = 60_000;
  * is refused with a 409 rather than waited for: a long generation would hold the DELETE for
  * minutes, and the client can try again. 200 with an empty body, as Ollama answers.
  */
-export function registerDeleteRoute(app: Hono, deps: GatewayDeps): void {
+export function registerDeleteRoute(app: GatewayApp, deps: GatewayDeps): void {
   app.delete("/api/delete", async (c) => {
     const { body } = await readBody(c, DeleteRequest);
     const model = canonicalModelName(body.model);

@@ -1,6 +1,5 @@
-import type { Hono } from "hono";
 import type { LoadedCopy, ListedModel, WorkerState } from "@caravan/protocol";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 
 /** Ollama prints "forever" as the far end of a Go duration: now + 2^63−1 ns (about 292 years). */
 const FOREVER_MS = Number(2n ** 63n / 1_000_000n);
@@ -9,7 +8,7 @@ const FOREVER_MS = Number(2n ** 63n / 1_000_000n);
  * GET /api/ps: every loaded copy in the cluster with Ollama's fields, plus caravan's own:
  * which worker holds it and how busy it is; and `queues`, the waiting requests per model.
  */
-export function registerPsRoute(app: Hono, deps: GatewayDeps): void {
+export function registerPsRoute(app: GatewayApp, deps: GatewayDeps): void {
   app.get("/api/ps", async (c) => {
     // Read now, not the transport's remembered view: a worker publishes its state before a job's
     // done, so a client's ps right after its request shows that request's keep_alive.

@@ -1,8 +1,7 @@
-import type { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { ModelSourceError, parsePullSource, PullRequest, type PullSource } from "@caravan/protocol";
 import { readBody } from "../body.ts";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import { pullTargets } from "../manage/folders.ts";
 import { describeFailures, startPull } from "../manage/pull-run.ts";
@@ -13,7 +12,7 @@ import { describeFailures, startPull } from "../manage/pull-run.ts";
  * workers' byte counts summed into one bar, then `success`, or a last `{"error"}` line. A client
  * that goes away cancels the download (a later pull resumes it).
  */
-export function registerPullRoute(app: Hono, deps: GatewayDeps): void {
+export function registerPullRoute(app: GatewayApp, deps: GatewayDeps): void {
   app.post("/api/pull", async (c) => {
     const { body } = await readBody(c, PullRequest);
     const source = readSource(body.model, body.insecure);

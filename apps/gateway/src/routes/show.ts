@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Hono } from "hono";
 import { canonicalModelName, ShowRequest, WIRE_VERSION, type ShowInfo, type WorkerState } from "@caravan/protocol";
 import { readBody } from "../body.ts";
-import type { GatewayDeps } from "../deps.ts";
+import type { GatewayApp, GatewayDeps } from "../deps.ts";
 import { HttpError, modelNotFound } from "../errors.ts";
 import { workersForModel } from "../models.ts";
 
@@ -13,7 +12,7 @@ const SHOW_TIMEOUT_MS = 15_000;
  * POST /api/show: a worker that has the model describes it from the file (nothing is loaded).
  * If that worker fails, the next one is asked.
  */
-export function registerShowRoute(app: Hono, deps: GatewayDeps): void {
+export function registerShowRoute(app: GatewayApp, deps: GatewayDeps): void {
   app.post("/api/show", async (c) => {
     const { body } = await readBody(c, ShowRequest);
     return c.json(await showModel(deps, body.model, body.verbose));

@@ -3,11 +3,10 @@ import { routePath } from "hono/route";
 import { extractTraceContext, SpanKind } from "@caravan/telemetry";
 import type { Logger } from "pino";
 import { CapabilityError } from "../capabilities.ts";
+import type { GatewayEnv } from "../deps.ts";
 import { HttpError } from "../errors.ts";
 import type { GatewayTelemetry } from "./gateway-telemetry.ts";
 import { RequestRecord } from "./request-record.ts";
-
-const records = new WeakMap<Context, RequestRecord>();
 
 /** Scrapes are not requests worth a span or a log line each. */
 const UNTRACED = new Set(["/metrics"]);
@@ -17,14 +16,14 @@ const UNTRACED = new Set(["/metrics"]);
  * and a RequestRecord that the handlers and streams fill in; the record writes the metrics and
  * the "request" log line when the response has ended.
  */
-export function requestTelemetry(telemetry: GatewayTelemetry, log: Logger): MiddlewareHandler {
+export function requestTelemetry(telemetry: GatewayTelemetry, log: Logger): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     if (UNTRACED.has(c.req.path)) return next();
     const method = c.req.method;
     const parent = extractTraceContext({ traceparent: c.req.header("traceparent"), tracestate: c.req.header("tracestate") });
     const span = telemetry.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": c.req.path } }, parent);
     const record = new RequestRecord(span, telemetry, log, { method, path: c.req.path });
-    records.set(c, record);
+    c.set("record", record);
     try {
       await next();
     } finally {
@@ -45,11 +44,11 @@ export function requestTelemetry(telemetry: GatewayTelemetry, log: Logger): Midd
 }
 
 /** This request's record; a detached one when the middleware is not installed (so callers never check). */
-export function recordOf(c: Context, telemetry: GatewayTelemetry, log: Logger): RequestRecord {
-  let record = records.get(c);
+export function recordOf(c: Context<GatewayEnv>, telemetry: GatewayTelemetry, log: Logger): RequestRecord {
+  let record = c.get("record");
   if (!record) {
     record = new RequestRecord(telemetry.tracer.startSpan(c.req.method), telemetry, log, { method: c.req.method, path: c.req.path });
-    records.set(c, record);
+    c.set("record", record);
   }
   return record;
 }
