@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { AdvertisedModel, Capability } from "@caravan/protocol";
-import { assertCapable } from "./capabilities.ts";
+import { assertCapable, capabilitiesFor } from "./capabilities.ts";
 import { HttpError } from "./errors.ts";
+import { ChatCompletionRequest, CompletionRequest } from "./openai/schemas.ts";
+import { chatCompletionToJob, completionToJob } from "./openai/to-job.ts";
 
 const model = (capabilities: Capability[]): AdvertisedModel => ({
   name: "stories260k:latest",
@@ -43,5 +45,27 @@ describe("assertCapable", () => {
 
   it("names the first missing need, with the model as the client wrote it", () => {
     expect(refusal(["completion"], ["completion", "tools", "thinking"], "my-model:Q4")?.message).toBe('"my-model:Q4" does not support tools');
+  });
+});
+
+describe("what an OpenAI request needs of its model", () => {
+  const tools = [{ type: "function", function: { name: "f" } }];
+  const chat = (body: Record<string, unknown>) => capabilitiesFor(chatCompletionToJob(ChatCompletionRequest.parse({ model: "m", messages: [{ role: "user", content: "Hi" }], ...body })));
+  const completion = (body: Record<string, unknown>) => capabilitiesFor(completionToJob(CompletionRequest.parse({ model: "m", prompt: "a", ...body })));
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a plain chat", {}, ["completion"]],
+    ["tools", { tools }, ["completion", "tools"]],
+    ["tools the model may not call", { tools, tool_choice: "none" }, ["completion"]],
+    ["an empty tool list", { tools: [] }, ["completion"]],
+    ["reasoning", { reasoning_effort: "low" }, ["completion", "thinking"]],
+    ["reasoning turned off", { reasoning_effort: "none" }, ["completion"]],
+  ])("chat with %s", (_name, body, needs) => {
+    expect(chat(body)).toEqual(needs);
+  });
+
+  it("a completion with a suffix needs fill-in-the-middle", () => {
+    expect(completion({})).toEqual(["completion"]);
+    expect(completion({ suffix: "b" })).toEqual(["completion", "insert"]);
   });
 });

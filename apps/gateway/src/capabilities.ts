@@ -26,11 +26,12 @@ export function assertCapable(model: AdvertisedModel, requestedName: string, nee
 
 /**
  * What a job needs its model to be able to do: generation or embedding by kind, plus tools,
- * thinking, insert (a suffix) and vision (images) when it asks for them. `think: false` needs nothing.
+ * thinking, insert (a suffix) and vision (images) when it asks for them. `think: false` and tools
+ * under `tool_choice: "none"` (the model may not call them) need nothing.
  */
 export function capabilitiesFor(job: JobMessage, hasImages = job.messages.some((message) => (message.images?.length ?? 0) > 0)): Capability[] {
   const needs: Capability[] = [job.kind === "embed" ? "embedding" : "completion"];
-  if ((job.tools?.length ?? 0) > 0) needs.push("tools");
+  if ((job.tools?.length ?? 0) > 0 && job.tool_choice !== "none") needs.push("tools");
   if (job.think !== undefined && job.think !== false) needs.push("thinking");
   if (job.suffix !== undefined) needs.push("insert");
   if (hasImages) needs.push("vision");

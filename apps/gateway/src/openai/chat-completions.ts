@@ -1,11 +1,10 @@
 import type { Context } from "hono";
-import { assertCapable } from "../capabilities.ts";
+import { assertCapable, capabilitiesFor } from "../capabilities.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { requireModel } from "../models.ts";
 import { collectAnswer } from "../respond/collect.ts";
 import { startJob } from "../respond/started-job.ts";
 import { readOpenAiBody } from "./body.ts";
-import { chatNeeds } from "./capabilities.ts";
 import { ChatChunker, chatCompletion } from "./chat-response.ts";
 import { nowSeconds } from "./response-common.ts";
 import { ChatCompletionRequest } from "./schemas.ts";
@@ -19,7 +18,7 @@ export function chatCompletionsHandler(deps: GatewayDeps) {
     const created = nowSeconds();
     const request = await readOpenAiBody(c, ChatCompletionRequest, deps.log);
     const job = chatCompletionToJob(request);
-    assertCapable(await requireModel(deps.transport, request.model), request.model, chatNeeds(request));
+    assertCapable(await requireModel(deps.transport, request.model), request.model, capabilitiesFor(job));
 
     const started = await startJob(c, deps, job, startedAt);
     const meta = { id: `chatcmpl-${job.id}`, created, model: request.model };

@@ -1,11 +1,10 @@
 import type { Context } from "hono";
-import { assertCapable } from "../capabilities.ts";
+import { assertCapable, capabilitiesFor } from "../capabilities.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { requireModel } from "../models.ts";
 import { collectAnswer } from "../respond/collect.ts";
 import { startJob } from "../respond/started-job.ts";
 import { readOpenAiBody } from "./body.ts";
-import { EMBEDDING_NEEDS } from "./capabilities.ts";
 import { embeddingList } from "./embedding-response.ts";
 import { EmbeddingRequest } from "./schemas.ts";
 import { embeddingToJob } from "./to-job.ts";
@@ -16,7 +15,7 @@ export function embeddingsHandler(deps: GatewayDeps) {
     const startedAt = process.hrtime.bigint();
     const request = await readOpenAiBody(c, EmbeddingRequest, deps.log);
     const job = embeddingToJob(request);
-    assertCapable(await requireModel(deps.transport, request.model), request.model, EMBEDDING_NEEDS);
+    assertCapable(await requireModel(deps.transport, request.model), request.model, capabilitiesFor(job));
     const { done } = await collectAnswer(await startJob(c, deps, job, startedAt));
     return c.json(embeddingList(request.model, done, request.encoding_format ?? "float"));
   };
