@@ -1,13 +1,12 @@
 import { Hono } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./deps.ts";
-import { TransportUnavailableError } from "@caravan/transport";
-import { HttpError, methodNotAllowed, redisUnavailable } from "./errors.ts";
+import { errorHandler, refuseOtherMethods } from "./errors.ts";
 import { openAiErrorBody } from "./openai/errors.ts";
-import { isOpenAiPath, OPENAI_PATHS, registerOpenAiRoutes } from "./openai/routes.ts";
-import { chatHandler } from "./routes/chat.ts";
-import { embeddingsHandler, embedHandler } from "./routes/embed.ts";
-import { generateHandler } from "./routes/generate.ts";
+import { isV1Path, openAiErrors, unknownUrl, V1, v1App } from "./openai/v1.ts";
+import { serve } from "./respond/serve.ts";
+import { chat } from "./routes/chat.ts";
+import { embed, embeddings } from "./routes/embed.ts";
+import { generate } from "./routes/generate.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerPsRoute } from "./routes/ps.ts";
 import { registerShowRoute } from "./routes/show.ts";
@@ -58,34 +57,17 @@ export function createApp(options: Omit<GatewayDeps, "telemetry"> & { telemetry?
   registerPullRoute(app, deps);
   registerDeleteRoute(app, deps);
   registerCopyRoute(app, deps);
-  app.post("/api/chat", chatHandler(deps));
-  app.post("/api/generate", generateHandler(deps));
-  app.post("/api/embed", embedHandler(deps));
-  app.post("/api/embeddings", embeddingsHandler(deps));
-  registerOpenAiRoutes(app, deps);
-  // A known path with the wrong method is a 405, not a 404.
-  for (const path of ["/", "/metrics", "/api/version", "/api/tags", "/api/ps", "/api/show", "/api/pull", "/api/delete", "/api/copy", "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", ...OPENAI_PATHS]) {
-    app.all(path, () => {
-      throw methodNotAllowed();
-    });
-  }
-  app.notFound((c) =>
-    isOpenAiPath(c.req.path)
-      ? c.json(openAiErrorBody(new HttpError(404, "unknown_url", `Invalid URL (${c.req.method} ${c.req.path})`)), 404)
-      : c.json({ error: "404 page not found" }, 404),
-  );
-  app.onError((thrown, c) => {
-    // Redis down or restarting: a quick 503 the client can retry, never a hang or a 500.
-    const error = redisUnavailable(thrown) ? new HttpError(503, "unavailable", thrown instanceof TransportUnavailableError ? thrown.message : "Redis is unreachable; try again shortly", { "Retry-After": "2" }) : thrown;
-    if (error instanceof HttpError) {
-      if (error.status >= 500) deps.log.error({ err: error, path: c.req.path }, error.message);
-      // 499 (client closed) is not in Hono's list of codes, but any 4xx/5xx is valid on the wire.
-      const body = isOpenAiPath(c.req.path) ? openAiErrorBody(error) : { error: error.message };
-      return c.json(body, error.status as ContentfulStatusCode, error.headers);
-    }
-    deps.log.error({ err: error, path: c.req.path }, "unhandled error");
-    if (isOpenAiPath(c.req.path)) return c.json(openAiErrorBody(new HttpError(500, "internal", "internal server error")), 500);
-    return c.json({ error: "internal server error" }, 500);
-  });
+  app.post("/api/chat", serve(chat, deps));
+  app.post("/api/generate", serve(generate, deps));
+  app.post("/api/embed", serve(embed, deps));
+  app.post("/api/embeddings", serve(embeddings, deps));
+  refuseOtherMethods(app); // before /v1 is mounted: the /v1 app refuses its own
+  app.route(V1, v1App(deps));
+  // The /v1 app answers its own routes' errors. What is refused before routing (the guards above)
+  // and paths no route has are answered here, in the shape of the API the path belongs to.
+  const ollamaErrors = errorHandler(deps.log, (error) => ({ error: error.message }));
+  const v1Errors = openAiErrors(deps);
+  app.onError((error, c) => (isV1Path(c.req.path) ? v1Errors : ollamaErrors)(error, c));
+  app.notFound((c) => (isV1Path(c.req.path) ? c.json(openAiErrorBody(unknownUrl(c.req.method, c.req.path)), 404) : c.json({ error: "404 page not found" }, 404)));
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
+import type { Logger } from "pino";
 import type { z } from "zod";
-import { describeZodError } from "@caravan/protocol";
+import { describeZodError, unknownOptionKeys } from "@caravan/protocol";
 import { badRequest } from "./errors.ts";
 import { assertSafeModelNames } from "./guard/model-name.ts";
 
@@ -22,4 +23,12 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   const result = schema.safeParse(raw);
   if (!result.success) throw badRequest(describeZodError(result.error));
   return { body: result.data, raw: raw as Record<string, unknown> };
+}
+
+/** readBody for Ollama's generation requests: `options` keys caravan does not know are logged, then ignored. */
+export async function readWithOptions<S extends z.ZodType<{ model: string }>>(c: Context, schema: S, log: Logger): Promise<z.infer<S>> {
+  const { body, raw } = await readBody(c, schema);
+  const unknown = unknownOptionKeys(raw.options);
+  if (unknown.length > 0) log.warn({ model: body.model, options: unknown }, "ignoring unknown options");
+  return body;
 }

@@ -1,9 +1,12 @@
+import type { Env, ErrorHandler, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorCode } from "@caravan/protocol";
 import { TransportUnavailableError } from "@caravan/transport";
+import type { Logger } from "pino";
 
 /**
- * The gateway's error family: each carries an HTTP status and a stable code, and becomes
- * `{"error": message}` in one place (the app's onError).
+ * The gateway's error family: each carries an HTTP status and a stable code, and becomes its
+ * API's error body in one place (errorHandler: `{"error": message}`, or OpenAI's under /v1).
  */
 export class HttpError extends Error {
   constructor(
@@ -55,4 +58,32 @@ export function redisUnavailable(error: unknown): boolean {
   if (error instanceof TransportUnavailableError) return true;
   const message = error instanceof Error ? error.message : "";
   return /enableOfflineQueue|Connection is closed|Command timed out|ECONNREFUSED/.test(message);
+}
+
+/**
+ * An app's onError, for one API's error body. An HttpError keeps its status and headers; Redis
+ * being down or restarting is a quick 503 the client can retry, never a hang or a 500; anything
+ * else is a 500 that says nothing of its cause (the log does).
+ */
+export function errorHandler(log: Logger, body: (error: HttpError) => object): ErrorHandler {
+  return (thrown, c) => {
+    const error = redisUnavailable(thrown) ? new HttpError(503, "unavailable", thrown instanceof TransportUnavailableError ? thrown.message : "Redis is unreachable; try again shortly", { "Retry-After": "2" }) : thrown;
+    if (error instanceof HttpError) {
+      if (error.status >= 500) log.error({ err: error, path: c.req.path }, error.message);
+      // 499 (client closed) is not in Hono's list of codes, but any 4xx/5xx is valid on the wire.
+      return c.json(body(error), error.status as ContentfulStatusCode, error.headers);
+    }
+    log.error({ err: error, path: c.req.path }, "unhandled error");
+    return c.json(body(new HttpError(500, "internal", "internal server error")), 500);
+  };
+}
+
+/** A known path with the wrong method is a 405, not a 404: one for each path `app` has routes for so far. */
+export function refuseOtherMethods<E extends Env>(app: Hono<E>): void {
+  const paths = new Set(app.routes.filter((route) => route.method !== "ALL").map((route) => route.path));
+  for (const path of paths) {
+    app.all(path, () => {
+      throw methodNotAllowed();
+    });
+  }
 }

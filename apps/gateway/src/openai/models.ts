@@ -22,8 +22,8 @@ export function openAiModel(model: ListedModel): OpenAiModel {
   };
 }
 
-/** GET /v1/models and GET /v1/models/{id} (an id may hold slashes: `hf.co/org/name:tag`). */
-export function registerModelRoutes(app: GatewayApp, deps: GatewayDeps): void {
-  app.get("/v1/models", async (c) => c.json({ object: "list", data: (await clusterModels(deps.transport)).map(openAiModel) }));
-  app.get("/v1/models/:id{.+}", async (c) => c.json(openAiModel(await requireModel(deps.transport, c.req.param("id")))));
+/** GET /v1/models and GET /v1/models/{id} (an id may hold slashes: `hf.co/org/name:tag`), on the /v1 app. */
+export function registerModelRoutes(v1: GatewayApp, deps: GatewayDeps): void {
+  v1.get("/models", async (c) => c.json({ object: "list", data: (await clusterModels(deps.transport)).map(openAiModel) }));
+  v1.get("/models/:id{.+}", async (c) => c.json(openAiModel(await requireModel(deps.transport, c.req.param("id")))));
 }

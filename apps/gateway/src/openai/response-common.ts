@@ -21,8 +21,6 @@ export interface Usage {
   prompt_tokens_details: { cached_tokens: number };
 }
 
-export const nowSeconds = () => Math.floor(Date.now() / 1000);
-
 /** A tool call wins over the reason the generation ended, as in OpenAI (and Ollama's OpenAI layer). */
 export function finishReason(done: DoneMessage, calledTools: boolean): FinishReason {
   if (calledTools) return "tool_calls";

@@ -17,3 +17,8 @@ export function streamNdjson(c: Context, job: StartedJob, line: (event: ChunkMes
     }
   });
 }
+
+/** A whole answer in the form the request asked for: one NDJSON line (`stream`) or a JSON object. */
+export function ndjsonOrJson(c: Context, stream: boolean, body: object): Response {
+  return stream ? c.body(`${JSON.stringify(body)}\n`, 200, { "Content-Type": "application/x-ndjson" }) : c.json(body);
+}

@@ -1,50 +1,43 @@
-import type { Context } from "hono";
-import { EmbeddingsRequest, EmbedRequest, type EmbedResponse } from "@caravan/protocol";
+import { EmbeddingsRequest, EmbedRequest, type EmbedResponse, type JobMessage, type ModelOptions } from "@caravan/protocol";
 import { readBody } from "../body.ts";
-import { assertCapable } from "../capabilities.ts";
-import type { GatewayDeps } from "../deps.ts";
-import { embedRequestToJob } from "../embed/to-job.ts";
-import { requireModel } from "../models.ts";
-import { collectAnswer } from "../respond/collect.ts";
-import { loadOrUnload } from "../respond/load-unload.ts";
-import { startJob } from "../respond/started-job.ts";
+import { jobEnvelope } from "../job-fields.ts";
+import type { GenerationApi } from "../respond/serve.ts";
 
 /** POST /api/embed: normalized vectors, one per input; no input loads (or unloads) the model. */
-export function embedHandler(deps: GatewayDeps) {
-  return async (c: Context) => {
-    const startedAt = process.hrtime.bigint();
-    const { body: request } = await readBody(c, EmbedRequest);
-    const job = embedRequestToJob({ ...request, normalize: true });
-    assertCapable(await requireModel(deps.transport, request.model), request.model, ["embedding"]);
-    if (request.input.length === 0) {
-      await loadOrUnload(deps, job);
-      return c.json({ model: request.model, embeddings: [] });
-    }
-    const started = await startJob(c, deps, job, startedAt);
-    const { done } = await collectAnswer(started);
-    const response: EmbedResponse = {
+export const embed: GenerationApi<EmbedRequest> = {
+  read: async (c) => (await readBody(c, EmbedRequest)).body,
+  toJob: (request) => embedJob({ ...request, normalize: true }),
+  // Ollama checks the model can embed before it loads it, unlike chat and generate.
+  loadOnly: { when: (request) => request.input.length === 0, needs: ["embedding"], answer: (c, request) => c.json({ model: request.model, embeddings: [] }) },
+  answer: (request, _job, started) => ({
+    collect: ({ done }): EmbedResponse => ({
       model: request.model,
       embeddings: done.embeddings ?? [],
       total_duration: started.elapsedNs(),
       load_duration: done.metrics.load_duration,
       prompt_eval_count: done.metrics.prompt_eval_count,
-    };
-    return c.json(response);
-  };
-}
+    }),
+  }),
+};
 
 /** POST /api/embeddings (legacy): one prompt, one vector as the model gives it (not normalized). */
-export function embeddingsHandler(deps: GatewayDeps) {
-  return async (c: Context) => {
-    const startedAt = process.hrtime.bigint();
-    const { body: request } = await readBody(c, EmbeddingsRequest);
-    const job = embedRequestToJob({ ...request, input: request.prompt === "" ? [] : [request.prompt], truncate: true, normalize: false });
-    assertCapable(await requireModel(deps.transport, request.model), request.model, ["embedding"]);
-    if (request.prompt === "") {
-      await loadOrUnload(deps, job);
-      return c.json({ embedding: [] });
-    }
-    const { done } = await collectAnswer(await startJob(c, deps, job, startedAt));
-    return c.json({ embedding: done.embeddings?.[0] ?? [] });
+export const embeddings: GenerationApi<EmbeddingsRequest> = {
+  read: async (c) => (await readBody(c, EmbeddingsRequest)).body,
+  toJob: (request) => embedJob({ ...request, input: request.prompt === "" ? [] : [request.prompt], truncate: true, normalize: false }),
+  loadOnly: { when: (request) => request.prompt === "", needs: ["embedding"], answer: (c) => c.json({ embedding: [] }) },
+  answer: () => ({ collect: ({ done }) => ({ embedding: done.embeddings?.[0] ?? [] }) }),
+};
+
+/** An Ollama embedding request → the job a worker runs. */
+function embedJob(request: { model: string; input: string[]; truncate: boolean; dimensions?: number; normalize: boolean; options?: ModelOptions; keep_alive?: number | string }): JobMessage {
+  return {
+    ...jobEnvelope(request),
+    kind: "embed",
+    messages: [],
+    input: request.input,
+    truncate: request.truncate,
+    dimensions: request.dimensions,
+    // /api/embed and OpenAI normalize; the legacy /api/embeddings does not
+    normalize: request.normalize,
   };
 }

@@ -1,45 +1,74 @@
-import type { Context } from "hono";
-import { GenerateRequest, unknownOptionKeys } from "@caravan/protocol";
-import { readBody } from "../body.ts";
-import { assertCapable, capabilitiesFor } from "../capabilities.ts";
-import type { GatewayDeps } from "../deps.ts";
-import { generateChunk, generateDone } from "../generate/responses.ts";
-import { generateRequestToJob } from "../generate/to-job.ts";
-import { requireModel } from "../models.ts";
-import { collectAnswer } from "../respond/collect.ts";
-import { loadOrUnload } from "../respond/load-unload.ts";
-import { streamNdjson } from "../respond/ndjson.ts";
-import { startJob } from "../respond/started-job.ts";
+import { GenerateRequest, ollamaTimestamp, type ChatMessage, type ChunkMessage, type DoneMessage, type GenerateResponse, type JobMessage } from "@caravan/protocol";
+import { readWithOptions } from "../body.ts";
+import { capabilitiesFor } from "../capabilities.ts";
+import { jobEnvelope } from "../job-fields.ts";
+import { ndjsonOrJson, streamNdjson } from "../respond/ndjson.ts";
+import type { GenerationApi } from "../respond/serve.ts";
 
-/** POST /api/generate: like /api/chat, for one prompt; an empty prompt loads (or unloads) the model. */
-export function generateHandler(deps: GatewayDeps) {
-  return async (c: Context) => {
-    const startedAt = process.hrtime.bigint();
-    const { body: request, raw } = await readBody(c, GenerateRequest);
-    const unknown = unknownOptionKeys(raw.options);
-    if (unknown.length > 0) deps.log.warn({ model: request.model, options: unknown }, "ignoring unknown options");
+/** POST /api/generate: like /api/chat, for one prompt; answers carry `response` instead of `message`. */
+export const generate: GenerationApi<GenerateRequest> = {
+  async read(c, log) {
+    const request = await readWithOptions(c, GenerateRequest, log);
     // Go templates cannot be rendered by the engine, and token contexts are an Ollama-runner detail.
-    if (request.template !== undefined) deps.log.warn({ model: request.model }, "ignoring `template`: the model's own chat template is used");
-    if (request.context !== undefined) deps.log.warn({ model: request.model }, "ignoring `context`: send the conversation to /api/chat instead");
-    const job = generateRequestToJob(request);
-    const model = await requireModel(deps.transport, request.model);
-    const empty = request.prompt === "" && request.suffix === undefined;
-    assertCapable(model, request.model, empty ? [] : capabilitiesFor(job, (request.images?.length ?? 0) > 0));
-    if (empty) {
-      const body = generateDone(request.model, { done_reason: await loadOrUnload(deps, job), metrics: emptyMetrics }, 0);
-      return request.stream ? c.body(`${JSON.stringify(body)}\n`, 200, { "Content-Type": "application/x-ndjson" }) : c.json(body);
-    }
+    if (request.template !== undefined) log.warn({ model: request.model }, "ignoring `template`: the model's own chat template is used");
+    if (request.context !== undefined) log.warn({ model: request.model }, "ignoring `context`: send the conversation to /api/chat instead");
+    return request;
+  },
+  toJob: generateRequestToJob,
+  // The job carries no images (no engine here can see them): the request tells whether it had some.
+  needs: (request, job) => capabilitiesFor(job, (request.images?.length ?? 0) > 0),
+  loadOnly: {
+    when: (request) => request.prompt === "" && request.suffix === undefined,
+    answer: (c, request, done) => ndjsonOrJson(c, request.stream, { model: request.model, created_at: ollamaTimestamp(), response: "", done: true, done_reason: done } satisfies GenerateResponse),
+  },
+  answer: (request, _job, started) =>
+    request.stream
+      ? { stream: (c) => streamNdjson(c, started, (event) => (event.type === "chunk" ? generateChunk(request.model, event) : generateDone(request.model, event, started.elapsedNs()))) }
+      : {
+          collect(answer) {
+            const response = generateDone(request.model, answer.done, started.elapsedNs(), answer.content);
+            if (answer.thinking) response.thinking = answer.thinking;
+            if (answer.logprobs.length > 0) response.logprobs = answer.logprobs;
+            return response;
+          },
+        },
+};
 
-    const started = await startJob(c, deps, job, startedAt);
-    if (request.stream) {
-      return streamNdjson(c, started, (event) => (event.type === "chunk" ? generateChunk(request.model, event) : generateDone(request.model, event, started.elapsedNs())));
-    }
-    const answer = await collectAnswer(started);
-    const response = generateDone(request.model, answer.done, started.elapsedNs(), answer.content);
-    if (answer.thinking) response.thinking = answer.thinking;
-    if (answer.logprobs.length > 0) response.logprobs = answer.logprobs;
-    return c.json(response);
+/**
+ * /api/generate → a job. With `raw`, the prompt goes to the model as written (a completion job);
+ * otherwise it is one user turn, after `system`, through the model's chat template — what
+ * Ollama's template does with .System and .Prompt. A `suffix` makes it a fill-in-the-middle
+ * completion (prompt before, suffix after), which only models with FIM tokens can do.
+ */
+export function generateRequestToJob(request: GenerateRequest): JobMessage {
+  const base = {
+    ...jobEnvelope(request),
+    format: request.format,
+    think: request.think,
+    logprobs: request.logprobs,
+    top_logprobs: request.top_logprobs,
+  };
+  if (request.raw || request.suffix !== undefined) {
+    return { ...base, kind: "completion", messages: [], prompt: request.prompt, suffix: request.suffix };
+  }
+  const messages: ChatMessage[] = [];
+  if (request.system) messages.push({ role: "system", content: request.system });
+  if (request.prompt !== "") messages.push({ role: "user", content: request.prompt });
+  return { ...base, kind: "chat", messages };
+}
+
+function generateChunk(model: string, event: ChunkMessage): GenerateResponse {
+  return {
+    model,
+    created_at: ollamaTimestamp(),
+    response: event.content,
+    ...(event.thinking !== undefined && { thinking: event.thinking }),
+    done: false,
+    ...(event.logprobs !== undefined && { logprobs: event.logprobs }),
   };
 }
 
-const emptyMetrics = { load_duration: 0, prompt_eval_count: 0, prompt_eval_duration: 0, eval_count: 0, eval_duration: 0 };
+/** The final object, with the metrics; total_duration is measured here, from the request's arrival. */
+function generateDone(model: string, event: DoneMessage, totalDurationNs: number, response = ""): GenerateResponse {
+  return { model, created_at: ollamaTimestamp(), response, done: true, done_reason: event.done_reason, total_duration: totalDurationNs, ...event.metrics, prompt_cached_count: event.metrics.prompt_cached_count ?? 0 };
+}
