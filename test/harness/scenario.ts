@@ -3,11 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { startRedisCluster, type Deployment } from "./cluster.ts";
 import { ndjsonLines, postJson } from "./ndjson.ts";
+import { promValue } from "./otlp.ts";
+import { freePort } from "./ports.ts";
 import { MODELS_DIR, type CaravanProcess, type LogLine } from "./processes.ts";
 
 /**
  * Helpers for end-to-end scenarios about residency, backpressure and worker loss: several model
- * names on one tiny file, /api/ps polling, streams read in the background, and log queries.
+ * names on one tiny file, /api/ps polling, streams read in the background, the gateway's and each
+ * worker's /metrics, and log queries (for the few checks where the log line is the feature).
  */
 
 /** A temporary models folder where each name is a symlink to stories260K.gguf: distinct models, tiny real weights. */
@@ -191,15 +194,30 @@ export function forgetKilledWorker(deployment: Deployment, proc: CaravanProcess)
 /** Requests waiting for `name` (a short name like "alpha") in /api/ps's queues. */
 export const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
 
-export type ModelsCluster = Awaited<ReturnType<typeof startRedisCluster>>;
+export type ModelsCluster = Awaited<ReturnType<typeof startRedisCluster>> & {
+  /** each worker's own GET /metrics (CARAVAN_METRICS_PORT), in the order of `workers` */
+  workerMetricsUrls: string[];
+};
 
 /**
  * A Redis cluster (1 gateway unless told) serving a fresh temp models folder (alpha, beta,
- * gamma); its stop() also removes the folder. `url` is the first gateway's.
+ * gamma), each worker with its own /metrics port; its stop() also removes the folder. `url` is
+ * the first gateway's.
  */
 export async function startModelsCluster(options: { gateways?: number; workers: number; env?: Record<string, string> }): Promise<{ cluster: ModelsCluster; url: string }> {
   const models = await tempModelsDir();
-  const cluster = await startRedisCluster({ gateways: options.gateways ?? 1, workers: options.workers, env: { CARAVAN_MODELS: models.dir, ...options.env } });
+  const ports: number[] = [];
+  while (ports.length < options.workers) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const started = await startRedisCluster({
+    gateways: options.gateways ?? 1,
+    workers: options.workers,
+    env: { CARAVAN_MODELS: models.dir, ...options.env },
+    workerEnv: (index) => ({ CARAVAN_METRICS_PORT: String(ports[index]) }),
+  });
+  const cluster: ModelsCluster = Object.assign(started, { workerMetricsUrls: ports.map((port) => `http://127.0.0.1:${port}/metrics`) });
   const stop = cluster.stop;
   cluster.stop = async () => {
     await stop();
@@ -207,3 +225,21 @@ export async function startModelsCluster(options: { gateways?: number; workers: 
   };
   return { cluster, url: cluster.gatewayUrls[0]! };
 }
+
+/** A metric in Prometheus text at `metricsUrl`, summed over the series whose labels match (0 when none). */
+export async function metricAt(metricsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const response = await fetch(metricsUrl);
+  if (response.status !== 200) throw new Error(`GET ${metricsUrl} answered ${response.status}`);
+  return promValue(await response.text(), name, labels);
+}
+
+/** A metric of each worker of the cluster, in the order of `workers` (e.g. model loads, tokens generated). */
+export const workerMetric = (cluster: ModelsCluster, name: string, labels: Record<string, string> = {}) =>
+  Promise.all(cluster.workerMetricsUrls.map((metricsUrl) => metricAt(metricsUrl, name, labels)));
+
+/** The model label a worker's and a gateway's metrics carry, for a short name like "alpha". */
+export const modelLabel = (name: string) => ({ gen_ai_request_model: canonical(name) });
+
+/** Output tokens the cluster's workers generated for `name`, in all (a stopped generation counts what it made). */
+export const tokensGenerated = async (cluster: ModelsCluster, name: string) =>
+  (await workerMetric(cluster, "caravan_tokens_generated_total", modelLabel(name))).reduce((a, b) => a + b, 0);
