@@ -1,20 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonical, chatBody, chatOnce, copiesOf, getPs, logsOf, pollUntil, sleep, startModelsCluster, waitForPs, type ModelsCluster, type Ps } from "../harness/scenario.ts";
+import { canonical, chatBody, chatOnce, copiesOf, getPs, modelLabel, startModelsCluster, waitForPs, workerMetric, type ModelsCluster, type Ps } from "../harness/scenario.ts";
 
 /**
  * Residency across a cluster (real redis-server, real worker processes, real tiny model under
  * three names): warm-first placement, spill-over under backlog, keep_alive, and eviction.
  *
  * Requests never set num_ctx: a num_ctx other than the one a copy was loaded with makes the engine
- * reload it, which would add load/unload lines that have nothing to do with residency.
+ * reload it, which would add loads that have nothing to do with residency.
+ *
+ * What each worker did is read from its own /metrics, not its log: loads (residency's, and any
+ * engine reload) and output tokens, per model.
  */
 
-
-/** Residency's "model loaded" line (one per load; the engine logs a second "model loaded" line of its own, with contextSize). */
-const residencyLoads = (cluster: ModelsCluster, name: string) =>
-  cluster.workers.flatMap((w, i) => logsOf(w, "model loaded", name).filter((l) => "loadDurationMs" in l).map(() => `worker-${i + 1}`));
-const engineLoads = (cluster: ModelsCluster, name: string) =>
-  cluster.workers.flatMap((w, i) => logsOf(w, "model loaded", name).filter((l) => "contextSize" in l).map(() => `worker-${i + 1}`));
+/** Loads of `name` on each worker, in order (e.g. [0, 1, 0]). */
+const loadsOf = (cluster: ModelsCluster, name: string) => workerMetric(cluster, "caravan_model_loads_total", modelLabel(name));
+const totalLoads = async (cluster: ModelsCluster, name: string) => (await loadsOf(cluster, name)).reduce((a, b) => a + b, 0);
+/** Output tokens each worker generated for `name`, in order. */
+const tokensOf = (cluster: ModelsCluster, name: string) => workerMetric(cluster, "caravan_tokens_generated_total", modelLabel(name));
+/** worker-N for each worker whose count is above 0 */
+const holders = (counts: number[]) => counts.flatMap((n, i) => (n > 0 ? [`worker-${i + 1}`] : []));
 
 /** ms from now until a copy's expires_at */
 const expiresIn = (ps: Ps, name: string) => Date.parse(copiesOf(ps, name)[0]!.expires_at) - Date.now();
@@ -42,22 +46,22 @@ describe("warm first and keep_alive (1 gateway, 3 workers)", () => {
     expect(copies).toHaveLength(1);
     const holder = copies[0]!.worker;
     // One load in the whole cluster, on the worker /api/ps names (and no engine reload either).
-    expect(residencyLoads(cluster, "alpha")).toEqual([holder]);
-    expect(engineLoads(cluster, "alpha")).toEqual([holder]);
-    // log lines come over a pipe and may trail the HTTP answer: wait for all six
-    await pollUntil(async () => cluster.workers.reduce((n, w) => n + logsOf(w, "job finished", "alpha").length, 0), (n) => n >= 6, 3000, "six job finished lines");
-    const finished = cluster.workers.map((w, i) => ({ worker: `worker-${i + 1}`, jobs: logsOf(w, "job finished", "alpha").length }));
-    expect(finished.filter((f) => f.jobs > 0)).toEqual([{ worker: holder, jobs: 6 }]);
+    const loads = await loadsOf(cluster, "alpha");
+    expect(holders(loads)).toEqual([holder]);
+    expect(loads.reduce((a, b) => a + b, 0)).toBe(1);
+    // All six ran there: that worker generated their tokens, the others none.
+    const tokens = await tokensOf(cluster, "alpha");
+    expect(holders(tokens)).toEqual([holder]);
+    expect(tokens.reduce((a, b) => a + b, 0)).toBe(6 * 16);
   });
 
   const HOUR = 3_600_000;
   const idleCopy = (name: string) => (p: Ps) => copiesOf(p, name).length > 0 && copiesOf(p, name)[0]!.busy === 0;
-  /** Waits past the gateway's ~1 s cache of worker state, so that an old snapshot cannot pass for "gone". */
-  const waitGone = async (name: string, what: string) => {
-    await sleep(1200);
-    return waitForPs(url, (p) => copiesOf(p, name).length === 0, 5000, what);
-  };
-  const unloadedLines = (name: string) => cluster.workers.flatMap((w) => logsOf(w, "model unloaded", name)).length;
+  /**
+   * /api/ps reads the workers' states afresh (no gateway cache), and a worker's state only moves
+   * forward: once a copy was seen or its request answered, "gone" cannot be a snapshot from before.
+   */
+  const waitGone = (name: string, what: string) => waitForPs(url, (p) => copiesOf(p, name).length === 0, 5000, what);
 
   it("shows keep_alive as expires_at, sticky and moved by the latest request; messages: [] with keep_alive 0 unloads", async () => {
     // keep_alive "1h": expires about an hour from now
@@ -75,53 +79,53 @@ describe("warm first and keep_alive (1 gateway, 3 workers)", () => {
     expect(copiesOf(ps, "gamma")).toHaveLength(1);
     expect(Math.abs(expiresIn(ps, "gamma") - 30_000)).toBeLessThan(10_000);
 
-    // messages: [] with keep_alive 0: unloaded everywhere
-    const before = unloadedLines("gamma");
+    // messages: [] with keep_alive 0: unloaded everywhere (a later test loads it again from cold)
     const unload = await chatOnce(url, { model: "gamma", messages: [], keep_alive: 0 });
     expect(unload).toMatchObject({ status: 200, body: { model: "gamma", done: true, done_reason: "unload", message: { role: "assistant", content: "" } } });
     await waitGone("gamma", "gamma gone from /api/ps");
-    await pollUntil(async () => unloadedLines("gamma"), (n) => n === before + 1, 5000, "gamma's unload in the worker log");
   });
 
   it("unloads a warm model once a request with keep_alive 0 ends", async () => {
     expect(await chatOnce(url, { model: "beta", messages: [] })).toMatchObject({ status: 200, body: { done: true, done_reason: "load" } });
     await waitForPs(url, (p) => copiesOf(p, "beta").length === 1, 5000, "beta in /api/ps");
-    const loadsBefore = residencyLoads(cluster, "beta").length;
-    const unloadsBefore = unloadedLines("beta");
+    const loadsBefore = await totalLoads(cluster, "beta");
     const answer = await chatOnce(url, chatBody("beta", 8, { keep_alive: 0 }));
     expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: 8, load_duration: 0 } });
-    expect(residencyLoads(cluster, "beta").length).toBe(loadsBefore);
+    expect(await totalLoads(cluster, "beta")).toBe(loadsBefore);
     await waitGone("beta", "beta unloaded after a keep_alive 0 request");
-    await pollUntil(async () => unloadedLines("beta"), (n) => n === unloadsBefore + 1, 5000, "beta's unload in the worker log");
   });
 
   it("unloads with messages: [] and keep_alive 0 right after the model was loaded", async () => {
     await waitGone("beta", "beta not loaded");
-    const unloadsBefore = unloadedLines("beta");
-    expect(await chatOnce(url, chatBody("beta", 8))).toMatchObject({ status: 200, body: { done: true, eval_count: 8 } });
+    const loadsBefore = await totalLoads(cluster, "beta");
+    const loaded = await chatOnce(url, chatBody("beta", 8));
+    expect(loaded).toMatchObject({ status: 200, body: { done: true, eval_count: 8 } });
+    // the previous test's unload was real: this request loaded beta again
+    expect(loaded.body.load_duration).toBeGreaterThan(0);
+    expect(await totalLoads(cluster, "beta")).toBe(loadsBefore + 1);
     // at once, as `ollama run` followed by `ollama stop` would
     const unload = await chatOnce(url, { model: "beta", messages: [], keep_alive: 0 });
     expect(unload).toMatchObject({ status: 200, body: { done: true, done_reason: "unload" } });
     await waitGone("beta", "beta gone from /api/ps after the unload");
-    await pollUntil(async () => unloadedLines("beta"), (n) => n === unloadsBefore + 1, 5000, "beta's unload in the worker log");
   });
 
   it("serves a request with keep_alive 0 for a cold model on one load, then unloads it", async () => {
     await waitGone("gamma", "gamma not loaded");
-    const loadsBefore = residencyLoads(cluster, "gamma").length;
-    const unloadsBefore = unloadedLines("gamma");
+    const loadsBefore = await totalLoads(cluster, "gamma");
     const answer = await chatOnce(url, chatBody("gamma", 8, { keep_alive: 0 }));
     expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: 8 } });
     // Like Ollama: load, run, unload — the copy loaded for this request is the one that runs it,
     // not unloaded before the job can take it (and loaded again later).
-    expect(residencyLoads(cluster, "gamma").length - loadsBefore).toBe(1);
+    expect(answer.body.load_duration).toBeGreaterThan(0);
+    expect((await totalLoads(cluster, "gamma")) - loadsBefore).toBe(1);
     await waitGone("gamma", "gamma unloaded after a keep_alive 0 request");
-    await pollUntil(async () => unloadedLines("gamma"), (n) => n >= unloadsBefore + 1, 5000, "gamma's unload in the worker log");
-    expect(unloadedLines("gamma")).toBe(unloadsBefore + 1);
   });
 
   it("keeps a model with a negative keep_alive forever (expires_at centuries away)", async () => {
+    const loadsBefore = await totalLoads(cluster, "gamma");
+    // (loaded again: the previous test's keep_alive 0 did unload it)
     expect(await chatOnce(url, chatBody("gamma", 8, { keep_alive: -1 }))).toMatchObject({ status: 200, body: { done: true, eval_count: 8 } });
+    expect(await totalLoads(cluster, "gamma")).toBe(loadsBefore + 1);
     // (as above: a snapshot from before the job may still be cached, so wait for the change)
     const forever = (p: Ps) => idleCopy("gamma")(p) && new Date(copiesOf(p, "gamma")[0]!.expires_at).getUTCFullYear() > 2200;
     const ps = await waitForPs(url, forever, 5000, "gamma idle in /api/ps, expiring centuries away");
@@ -158,12 +162,12 @@ describe("spill-over under backlog (2 workers, CARAVAN_NUM_PARALLEL=1, CARAVAN_S
     expect(snapshots.some((p) => copiesOf(p, "beta").filter((c) => c.busy > 0).length === 2)).toBe(true);
 
     for (const answer of await answers) expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: 800 } });
-    await pollUntil(async () => cluster.workers.reduce((n, w) => n + logsOf(w, "job finished", "beta").length, 0), (n) => n >= N, 3000, `${N} job finished lines`);
-    const served = cluster.workers.map((w) => logsOf(w, "job finished", "beta").length);
-    expect(served.reduce((a, b) => a + b, 0)).toBe(N);
-    for (const count of served) expect(count).toBeGreaterThan(0);
+    // both workers generated some of the N answers' tokens, and all of them between them
+    const served = await tokensOf(cluster, "beta");
+    expect(served.reduce((a, b) => a + b, 0)).toBe(N * 800);
+    expect(holders(served)).toEqual(["worker-1", "worker-2"]);
     // a real second copy, not the same one twice
-    expect(new Set(residencyLoads(cluster, "beta"))).toEqual(new Set(["worker-1", "worker-2"]));
+    expect(holders(await loadsOf(cluster, "beta"))).toEqual(["worker-1", "worker-2"]);
   });
 });
 
@@ -182,8 +186,9 @@ describe("more models than fit (1 worker, CARAVAN_MAX_LOADED_MODELS=1)", () => {
 
     const ps = await waitForPs(url, (p) => copiesOf(p, "gamma").length === 1 && copiesOf(p, "alpha").length === 0, 5000, "gamma in and alpha out of /api/ps");
     expect(ps.models.map((m) => [m.name, m.worker])).toEqual([[canonical("gamma"), "worker-1"]]);
-    const [worker] = cluster.workers;
-    expect(logsOf(worker!, "model unloaded", "alpha")).toHaveLength(1);
-    expect(worker!.logs.filter((l) => l.msg === "evicting idle model to make room")).toMatchObject([{ model: "alpha:latest", for: "gamma:latest" }]);
+    // one load each on the one worker, which holds one model now
+    expect(await loadsOf(cluster, "alpha")).toEqual([1]);
+    expect(await loadsOf(cluster, "gamma")).toEqual([1]);
+    expect(await workerMetric(cluster, "caravan_models_loaded")).toEqual([1]);
   });
 });
