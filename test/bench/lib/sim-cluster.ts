@@ -28,7 +28,7 @@ export interface SimClusterOptions {
 /**
  * One gateway and N workers with the SIMULATED engine over a private redis-server, logging at
  * warn only (an info line per job would put the benchmark's own log handling into the figures).
- * Resolves once the gateway answers; warm() then loads the model on every worker.
+ * Resolves once the gateway lists the model (a worker is up); warm() then loads it on every worker.
  */
 export async function startSimCluster(options: SimClusterOptions): Promise<SimCluster> {
   const redis = await startRedis();
@@ -81,9 +81,14 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const ok = await fetch(`${url}/api/tags`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error("gateway did not answer within 120 s");
+    // Ready when the gateway sees a worker serving the model, not merely when it answers: a
+    // gateway that starts before its workers would answer the first requests 503.
+    const listed = await fetch(`${url}/api/tags`).then(
+      async (r) => r.ok && ((await r.json()) as { models: Array<{ model: string }> }).models.some((m) => m.model.startsWith(`${SIM_MODEL}:`)),
+      () => false,
+    );
+    if (listed) break;
+    if (Date.now() > deadline) throw new Error(`the gateway did not list ${SIM_MODEL} within 120 s`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
