@@ -1,7 +1,7 @@
 import { ConfigError } from "@caravan/protocol";
 import { startTelemetry } from "@caravan/telemetry";
-import { closeAll, RedisGatewayTransport } from "@caravan/transport";
-import { createLogger, onShutdown } from "@caravan/worker";
+import { closeAll, createLogger, onShutdown } from "@caravan/runtime";
+import { RedisGatewayTransport } from "@caravan/transport";
 import { loadGatewayConfig } from "./config.ts";
 import { startGateway } from "./server.ts";
 

@@ -1,7 +1,8 @@
 import { ConfigError } from "@caravan/protocol";
 import { startTelemetry } from "@caravan/telemetry";
-import { closeAll, InMemoryTransport } from "@caravan/transport";
-import { createLogger, loadWorkerConfig, onShutdown, startWorker } from "@caravan/worker";
+import { closeAll, createLogger, onShutdown } from "@caravan/runtime";
+import { InMemoryTransport } from "@caravan/transport";
+import { loadWorkerConfig, startWorker } from "@caravan/worker";
 import { loadGatewayConfig } from "./config.ts";
 import { startGateway } from "./server.ts";
 

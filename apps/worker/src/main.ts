@@ -1,10 +1,9 @@
 import { ConfigError } from "@caravan/protocol";
 import { startTelemetry } from "@caravan/telemetry";
-import { closeAll, RedisWorkerTransport } from "@caravan/transport";
+import { closeAll, createLogger, onShutdown } from "@caravan/runtime";
+import { RedisWorkerTransport } from "@caravan/transport";
 import { loadWorkerConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
 import { startWorker } from "./worker.ts";
-import { onShutdown } from "./shutdown.ts";
 import { serveWorkerMetrics } from "./telemetry/metrics-port.ts";
 
 /** `pnpm start:worker`: a worker process that takes jobs from Redis. */

@@ -1,7 +1,8 @@
 import os from "node:os";
 import { WIRE_VERSION, type WorkerCommand, type WorkerState } from "@caravan/protocol";
 import type { Telemetry } from "@caravan/telemetry";
-import { closeAll, type CommandHandler, type JobHandler, type WorkerTransport } from "@caravan/transport";
+import { closeAll } from "@caravan/runtime";
+import type { CommandHandler, JobHandler, WorkerTransport } from "@caravan/transport";
 import type { Logger } from "pino";
 import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";

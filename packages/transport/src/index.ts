@@ -1,5 +1,4 @@
 export * from "./types.ts";
-export * from "./close-all.ts";
 export * from "./sequencer.ts";
 export { TransportUnavailableError } from "./unavailable.ts";
 export { InMemoryTransport } from "./in-memory.ts";

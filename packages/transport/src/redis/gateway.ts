@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { CommandProgress, CommandReply, JobEvent, WIRE_VERSION, WorkerState, type CancelMessage, type JobMessage, type WorkerCommand } from "@caravan/protocol";
-import { closeAll } from "../close-all.ts";
+import { closeAll } from "@caravan/runtime";
 import { waitForCommand } from "../command-wait.ts";
 import type { Admission, CommandOptions, GatewayTransport, QueueLimits, QueueStats, Submission, SubmitOptions } from "../types.ts";
 import { TransportUnavailableError } from "../unavailable.ts";

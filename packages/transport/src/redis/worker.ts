@@ -1,7 +1,7 @@
 import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { CancelMessage, JobMessage, WIRE_VERSION, WorkerCommand, type CommandProgress, type CommandReply, type WorkerState } from "@caravan/protocol";
-import { closeAll } from "../close-all.ts";
+import { closeAll } from "@caravan/runtime";
 import { EventOutbox, jobUrgency } from "./event-outbox.ts";
 import { HeardCancels } from "./heard-cancels.ts";
 import { createSequencer } from "../sequencer.ts";
