@@ -33,4 +33,4 @@ EXPOSE 11434
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "infra/healthcheck.mjs", "gateway"]
 # node itself is PID 1 (not pnpm or a shell), so SIGTERM reaches caravan and shutdown drains.
-CMD ["node", "--import", "tsx", "apps/gateway/src/main.ts"]
+CMD ["node", "--import", "tsx", "apps/cli/src/server/main.ts", "gateway"]

@@ -54,4 +54,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "infra/healthcheck.mjs", "worker"]
 # node itself is PID 1 (not pnpm or a shell), so SIGTERM reaches caravan: the worker stops
 # taking jobs, finishes the running ones, unloads and exits.
-CMD ["node", "--import", "tsx", "apps/worker/src/main.ts"]
+CMD ["node", "--import", "tsx", "apps/cli/src/server/main.ts", "worker"]

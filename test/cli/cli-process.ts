@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
 import pty from "@lydell/node-pty";
+import { CLI_BIN as BIN } from "@caravan/cli";
 import { ROOT } from "../harness/processes.ts";
-
-const BIN = "apps/cli/bin/caravan.mjs";
 
 export interface CliResult {
   code: number | null;

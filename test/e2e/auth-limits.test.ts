@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_BIN, serverCommand } from "@caravan/cli";
 import { startRedisCluster, startSingleProcess, type Deployment } from "../harness/cluster.ts";
 import { ROOT, type CaravanProcess } from "../harness/processes.ts";
 import { promValue } from "../harness/otlp.ts";
@@ -105,7 +106,7 @@ describe("a Redis cluster: keys managed at run time, limits counted in Redis", (
   let url: string;
   const prefix = `test-${process.pid}`;
   const cli = async (...args: string[]) =>
-    run(process.execPath, [path.join(ROOT, "apps/cli/bin/caravan.mjs"), "keys", ...args], { env: { ...process.env, REDIS_URL: deployment.redis.url, CARAVAN_REDIS_PREFIX: prefix } });
+    run(process.execPath, [path.join(ROOT, CLI_BIN), "keys", ...args], { env: { ...process.env, REDIS_URL: deployment.redis.url, CARAVAN_REDIS_PREFIX: prefix } });
   const LIMITED = { conc: "concurrency-key-000001", rpm: "rpm-limited-key-000001", tpm: "tpm-limited-key-000001", counted: "counted-tokens-key-0001" };
   const post = (key: string, body: Record<string, unknown>) =>
     fetch(`${url}/api/generate`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: MODEL, prompt: "Once", ...body }) });
@@ -193,8 +194,9 @@ describe("a Redis cluster: keys managed at run time, limits counted in Redis", (
 
 describe("listening beyond loopback", () => {
   it("refuses to start without keys (exit 2 naming CARAVAN_ALLOW_OPEN)", async () => {
-    const result = await run(process.execPath, ["--import", "tsx", "apps/gateway/src/single.ts"], {
-      cwd: ROOT,
+    const { command, args, cwd } = serverCommand("serve");
+    const result = await run(command, args, {
+      cwd,
       env: { ...process.env, CARAVAN_HOST: "0.0.0.0:0", REDIS_URL: "", CARAVAN_API_KEYS: "", CARAVAN_MODELS: path.join(ROOT, "../shared/models") },
     }).then(
       () => ({ code: 0, stderr: "" }),

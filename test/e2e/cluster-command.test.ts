@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { CLI_BIN } from "@caravan/cli";
 import { alive } from "../../apps/worker/src/testing/alive.ts";
 import { freePort } from "../harness/ports.ts";
 import { MODELS_DIR, ROOT } from "../harness/processes.ts";
@@ -23,7 +24,7 @@ describe("caravan cluster", () => {
   it("starts Redis, a gateway and two workers that serve; Ctrl+C drains and stops every process", async () => {
     const port = await freePort();
     const metricsPort = await freePort();
-    const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "2", "--host", `127.0.0.1:${port}`, "--models", MODELS_DIR, "--metrics-port", String(metricsPort)], {
+    const child = spawn(process.execPath, [CLI_BIN, "cluster", "--workers", "2", "--host", `127.0.0.1:${port}`, "--models", MODELS_DIR, "--metrics-port", String(metricsPort)], {
       cwd: ROOT,
       env: { ...process.env, CARAVAN_THREADS: "1", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -62,7 +63,7 @@ describe("caravan cluster", () => {
 
   it("leaves no gateway or worker behind when it is killed outright (SIGKILL)", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "1", "--host", `127.0.0.1:${port}`, "--models", MODELS_DIR, "--metrics-port", "0", "--json-logs"], {
+    const child = spawn(process.execPath, [CLI_BIN, "cluster", "--workers", "1", "--host", `127.0.0.1:${port}`, "--models", MODELS_DIR, "--metrics-port", "0", "--json-logs"], {
       cwd: ROOT,
       env: { ...process.env, CARAVAN_THREADS: "1", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -87,7 +88,7 @@ describe("caravan cluster", () => {
   });
 
   it("refuses a bad option with a clear message and exit code 1", async () => {
-    const child = spawn(process.execPath, ["apps/cli/bin/caravan.mjs", "cluster", "--workers", "zero"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI_BIN, "cluster", "--workers", "zero"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));

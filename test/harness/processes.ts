@@ -1,15 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { serverCommand, type ServerKind } from "@caravan/cli";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const MODELS_DIR = process.env.CARAVAN_TEST_MODELS ?? path.resolve(ROOT, "../shared/models");
 
-const ENTRY = {
-  single: "apps/gateway/src/single.ts",
-  gateway: "apps/gateway/src/main.ts",
-  worker: "apps/worker/src/main.ts",
-} as const;
+/** The harness's names for the server kinds: `single` is `pnpm start` (`caravan serve`). */
+const KIND = { single: "serve", gateway: "gateway", worker: "worker" } as const satisfies Record<string, ServerKind>;
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -29,9 +27,10 @@ export interface CaravanProcess {
  * Starts a caravan entry point (`pnpm start`, `start:gateway`, `start:worker` run the same files)
  * as a real child process and waits until it says it is ready.
  */
-export async function startCaravan(kind: keyof typeof ENTRY, env: Record<string, string>, readyMsg?: string): Promise<CaravanProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY[kind]], {
-    cwd: ROOT,
+export async function startCaravan(kind: keyof typeof KIND, env: Record<string, string>, readyMsg?: string): Promise<CaravanProcess> {
+  const { command, args, cwd } = serverCommand(KIND[kind]);
+  const child = spawn(command, args, {
+    cwd,
     env: { ...process.env, CARAVAN_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -8,6 +8,7 @@ import { DCLinter } from "dclint";
 import { validate as validateDockerfile } from "dockerfile-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { CLI_BIN, SERVER_ENTRY, serverCommand } from "@caravan/cli";
 
 // Offline validation of infra/ and docker-compose.yml (no Docker engine is needed): the compose
 // file against the Compose spec (dclint) and Debian's docker-compose 1.29 when installed, every
@@ -295,16 +296,15 @@ describe("infra/*.Dockerfile", () => {
     expect(found).toEqual(workspacePackages().sort());
   });
 
-  it.each(DOCKERFILES)("%s starts caravan with node --import tsx, as a non-root user, with a healthcheck", (file) => {
+  it.each(DOCKERFILES)("%s starts caravan's server entry with node --import tsx, as a non-root user, with a healthcheck", (file) => {
     const runtime = stages(read(file)).at(-1)!;
     const cmd = jsonForm(last(runtime.steps, "CMD")!.args);
-    const entry = file.includes("gateway") ? "apps/gateway/src/main.ts" : "apps/worker/src/main.ts";
-    expect(cmd).toEqual(["node", "--import", "tsx", entry]);
-    expect(fs.existsSync(at(cmd[3]!))).toBe(true);
+    const kind = file.includes("gateway") ? "gateway" : "worker";
+    // what the cluster and the tests run (apps/cli/src/server/entry-point.ts), with node itself as PID 1
+    expect(cmd).toEqual(["node", ...serverCommand(kind).args]);
     expect(Object.keys({ ...rootPackage.dependencies, ...rootPackage.devDependencies })).toContain("tsx");
     // the start script of package.json runs the same entry
-    const script = file.includes("gateway") ? rootPackage.scripts["start:gateway"] : rootPackage.scripts["start:worker"];
-    expect(script).toBe(`tsx ${entry}`);
+    expect(rootPackage.scripts[`start:${kind}`]).toBe(`tsx ${SERVER_ENTRY} ${kind}`);
     const user = last(runtime.steps, "USER")?.args;
     expect(user && !["root", "0"].includes(user), `${file}: USER ${user}`).toBe(true);
     const health = runtime.steps.find((s) => s.keyword === "HEALTHCHECK")!.args;
@@ -341,6 +341,32 @@ describe("infra/*.Dockerfile", () => {
   it(".dockerignore keeps node_modules, models and .git out of the build context", () => {
     const ignore = read(".dockerignore").split("\n").map((l) => l.trim());
     for (const entry of ["**/node_modules", "**/*.gguf", "models", ".git"]) expect(ignore).toContain(entry);
+  });
+});
+
+describe("the entry points", () => {
+  // package.json and the Dockerfiles cannot import apps/cli/src/server/entry-point.ts, which owns
+  // the paths: they name the same two files, and nothing else starts a caravan process.
+  const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+
+  it("pnpm start, start:gateway and start:worker run the server entry with their kind", () => {
+    expect(fs.existsSync(at(SERVER_ENTRY))).toBe(true);
+    expect(scripts.start).toBe(`tsx ${SERVER_ENTRY} serve`);
+    expect(scripts["start:gateway"]).toBe(`tsx ${SERVER_ENTRY} gateway`);
+    expect(scripts["start:worker"]).toBe(`tsx ${SERVER_ENTRY} worker`);
+  });
+
+  it("pnpm caravan and pnpm cluster run the CLI's bin, which is the CLI package's bin", () => {
+    expect(fs.existsSync(at(CLI_BIN))).toBe(true);
+    expect(scripts.caravan).toBe(`node ${CLI_BIN}`);
+    expect(scripts.cluster).toBe(`node ${CLI_BIN} cluster`);
+    expect(path.join("apps/cli", JSON.parse(read("apps/cli/package.json")).bin.caravan)).toBe(CLI_BIN);
+  });
+
+  it("the server entry refuses an unknown kind (exit 2, naming the kinds)", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", SERVER_ENTRY, "gatewy"], { cwd: ROOT, encoding: "utf8" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("serve|gateway|worker");
   });
 });
 

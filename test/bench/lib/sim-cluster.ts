@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { serverCommand, type ServerKind } from "@caravan/cli";
 import { freePort } from "../../harness/ports.ts";
-import { ROOT } from "../../harness/processes.ts";
 import { startRedis, type TestRedis } from "../../harness/redis.ts";
 
 export const SIM_MODEL = "sim-bench";
@@ -57,27 +57,28 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   // BENCH_PROFILE=gateway|worker: profiling slows a process, and 16 profiled workers distort
   // what they share the machine with) writes a V8 CPU profile there when it stops (node refuses
   // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
-  const profiled = (entry: string) => process.env.BENCH_PROFILE_DIR && (!process.env.BENCH_PROFILE || entry.includes(`/${process.env.BENCH_PROFILE}/`));
+  const profiled = (kind: ServerKind) => process.env.BENCH_PROFILE_DIR && (!process.env.BENCH_PROFILE || kind === process.env.BENCH_PROFILE);
   // BENCH_NODE_ARGS: node/V8 flags for the caravan processes (trying a tuning, tracing GC);
   // their stdout, where V8's traces go, then reaches the benchmark's
   const benchNodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const nodeArgs = [...(options.nodeArgs ?? []), ...benchNodeArgs];
   const stdout = benchNodeArgs.length > 0 ? "inherit" : "ignore";
-  const start = (entry: string, extra: Record<string, string>) => {
-    const profile = profiled(entry) ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const child = spawn(process.execPath, [...profile, ...nodeArgs, "--import", "tsx", entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", stdout, "pipe"] });
+  const start = (kind: ServerKind, extra: Record<string, string>) => {
+    const profile = profiled(kind) ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const { command, args, cwd } = serverCommand(kind, [...profile, ...nodeArgs]);
+    const child = spawn(command, args, { cwd, env: { ...env, ...extra }, stdio: ["ignore", stdout, "pipe"] });
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
     child.once("exit", (code, signal) => {
-      if (!stopping && (code !== 0 || signal)) console.error(`[bench] ${entry} exited (${code ?? signal}): ${stderr}`);
+      if (!stopping && (code !== 0 || signal)) console.error(`[bench] ${kind} exited (${code ?? signal}): ${stderr}`);
     });
     children.push(child);
     return child;
   };
   let stopping = false;
   const port = await freePort();
-  const gateway = start("apps/gateway/src/main.ts", { CARAVAN_HOST: `127.0.0.1:${port}` });
-  const workers = Array.from({ length: options.workers }, (_, i) => start("apps/worker/src/main.ts", { CARAVAN_WORKER_ID: `sim-${i + 1}` }));
+  const gateway = start("gateway", { CARAVAN_HOST: `127.0.0.1:${port}` });
+  const workers = Array.from({ length: options.workers }, (_, i) => start("worker", { CARAVAN_WORKER_ID: `sim-${i + 1}` }));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {

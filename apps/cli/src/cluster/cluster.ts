@@ -1,12 +1,8 @@
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { serverCommand } from "../server/entry-point.ts";
 import { logFormatter } from "./log-format.ts";
 import { startRedisServer, type LocalRedis } from "./redis-server.ts";
 import { SupervisedProcess, type LineSink } from "./supervised-process.ts";
 
-/** The checkout the entry points are run from. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const ENTRY = { gateway: "apps/gateway/src/main.ts", worker: "apps/worker/src/main.ts" } as const;
 /** Workers drain their running requests on SIGTERM; give them that long before killing. */
 const DRAIN_GRACE_MS = 35_000;
 
@@ -53,14 +49,13 @@ export async function startCluster(options: ClusterOptions, sink: LineSink): Pro
   if (!options.redisUrl) redis = await startRedisServer({ onOutput: (line) => sink(`${labels("redis")} ${line}`) });
   const redisUrl = options.redisUrl ?? redis!.url;
   const env = { ...process.env, ...options.env, REDIS_URL: redisUrl, CARAVAN_MODELS: options.models };
-  const node = (entry: string) => ({ command: process.execPath, args: ["--import", "tsx", entry], cwd: ROOT });
 
   const workers = Array.from({ length: options.workers }, (_, i) => {
     const name = `worker-${i + 1}`;
     const metricsPort = options.metricsPort === 0 ? "0" : String(options.metricsPort + i);
-    return new SupervisedProcess({ name, ...node(ENTRY.worker), env: { ...env, CARAVAN_WORKER_ID: name, CARAVAN_METRICS_PORT: metricsPort } }, sink, labels(name), format);
+    return new SupervisedProcess({ name, ...serverCommand("worker"), env: { ...env, CARAVAN_WORKER_ID: name, CARAVAN_METRICS_PORT: metricsPort } }, sink, labels(name), format);
   });
-  const gateway = new SupervisedProcess({ name: "gateway", ...node(ENTRY.gateway), env: { ...env, CARAVAN_HOST: options.host } }, sink, labels("gateway"), format);
+  const gateway = new SupervisedProcess({ name: "gateway", ...serverCommand("gateway"), env: { ...env, CARAVAN_HOST: options.host } }, sink, labels("gateway"), format);
   const processes = [gateway, ...workers];
 
   let stopping: Promise<void> | undefined;

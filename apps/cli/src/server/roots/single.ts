@@ -1,10 +1,8 @@
-import { ConfigError } from "@caravan/protocol";
+import { loadGatewayConfig, startGateway } from "@caravan/gateway";
+import { closeAll, type Logger } from "@caravan/runtime";
 import { startTelemetry } from "@caravan/telemetry";
-import { closeAll, createLogger, onShutdown } from "@caravan/runtime";
 import { InMemoryTransport } from "@caravan/transport";
 import { loadWorkerConfig, startWorker } from "@caravan/worker";
-import { loadGatewayConfig } from "./config.ts";
-import { startGateway } from "./server.ts";
 
 /**
  * `pnpm start`: gateway and worker in one process over the in-memory transport — no Redis.
@@ -12,8 +10,7 @@ import { startGateway } from "./server.ts";
  * One telemetry for both: the gateway's /metrics shows the worker's metrics too (no metrics port
  * of the worker's own).
  */
-const log = createLogger("caravan");
-try {
+export async function start(log: Logger): Promise<() => Promise<void>> {
   const gatewayConfig = loadGatewayConfig();
   const workerConfig = loadWorkerConfig();
   if (gatewayConfig.redisUrl) log.warn("REDIS_URL is set but `pnpm start` runs in one process without Redis; use start:gateway and start:worker for Redis");
@@ -21,11 +18,5 @@ try {
   const transport = new InMemoryTransport();
   const worker = await startWorker(workerConfig, transport, log, telemetry);
   const gateway = await startGateway({ config: gatewayConfig, transport, log, telemetry });
-  onShutdown(log, () => closeAll([() => gateway.close(), () => worker.close(), () => telemetry.shutdown()]));
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`caravan: ${error.message}`);
-    process.exit(2);
-  }
-  throw error;
+  return () => closeAll([() => gateway.close(), () => worker.close(), () => telemetry.shutdown()]);
 }
