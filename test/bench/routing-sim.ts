@@ -74,7 +74,7 @@ class SimWorker {
         load: async () => {
           this.loads++;
           await clock.sleep(LOAD_MS);
-          return { loadDurationNs: LOAD_MS * 1e6, sizeBytes: 1e9, contextLength: 4096, slots: SLOTS };
+          return { handle: undefined, loadDurationNs: LOAD_MS * 1e6, sizeBytes: 1e9, contextLength: 4096, slots: SLOTS };
         },
         unload: () => clock.sleep(100),
         estimate: () => ({ bytes: 1e9, contextLength: 4096, settings: "sim", sizedBy: "the simulation's fixed size" }),

@@ -4,17 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
 import { JobMessage, WIRE_VERSION, type ChunkMessage } from "@caravan/protocol";
 import type { EventBody } from "@caravan/transport";
-import { findModel, scanModels, type CatalogEntry } from "./catalog/catalog.ts";
+import { scanModels, type CatalogEntry } from "./catalog/catalog.ts";
 import { STORIES_260K, TEST_MODELS_DIR } from "./catalog/test-models.ts";
 import { copyGgufWithChatTemplate, THINKING_CHAT_TEMPLATE } from "./engine/test-gguf.ts";
-import { LlamaEngine } from "./engine/index.ts";
+import { LlamaEngine, type LoadedModel } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
-import { Residency, systemClock } from "./residency/index.ts";
-import { constantEstimate } from "./residency/fake-loader.ts";
+import type { Residency } from "./residency/index.ts";
+import { engineResidency } from "./testing/engines.ts";
 
 // The chat path of runJob on the real engine and tiny model: what the chunk events carry.
 let engine: LlamaEngine;
-let residency: Residency;
+let residency: Residency<LoadedModel>;
 let entries: CatalogEntry[];
 let thinkDir = "";
 
@@ -23,22 +23,8 @@ beforeAll(async () => {
   thinkDir = dirname(thinkCopy);
   entries = [...(await scanModels(TEST_MODELS_DIR)), ...(await scanModels(thinkDir))];
   engine = await LlamaEngine.create({ threads: 1, numParallel: 1, gpu: false, defaultNumCtx: 2048 });
-  const entryFor = (model: string) => findModel(entries, model)!;
-  residency = new Residency(
-    // keep_alive forever: no idle timers outlive the file; engine.close() unloads everything.
-    { maxLoadedModels: 3, memoryBudgetBytes: 1 << 30, defaultKeepAliveMs: -1 },
-    {
-      load: async (model, options) => {
-        const { loadDurationNs, contextSize } = await engine.ensureLoaded(entryFor(model), options);
-        return { loadDurationNs, contextLength: contextSize, slots: 1, sizeBytes: 1 };
-      },
-      unload: (model) => engine.unload(model),
-      estimate: constantEstimate(1),
-      clock: systemClock,
-      onChange: () => {},
-      log: () => {},
-    },
-  );
+  // keep_alive forever: no idle timers outlive the file; engine.close() unloads everything.
+  residency = engineResidency(engine, entries);
 });
 afterAll(async () => {
   await engine?.close();
@@ -58,7 +44,6 @@ async function runChat(fields: Partial<JobMessage>): Promise<EventBody[]> {
   });
   const events: EventBody[] = [];
   await runJob(job, { signal: new AbortController().signal, emit: async (event) => void events.push(event) }, {
-    engine,
     residency,
     catalog: () => entries,
     workerId: "w1",

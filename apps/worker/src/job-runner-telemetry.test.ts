@@ -3,37 +3,25 @@ import pino from "pino";
 import { JobMessage, WIRE_VERSION } from "@caravan/protocol";
 import { inMemoryTelemetry, injectTraceContext, type ReadableSpan } from "@caravan/telemetry";
 import type { EventBody } from "@caravan/transport";
-import { findModel, scanModels, type CatalogEntry } from "./catalog/catalog.ts";
+import { scanModels, type CatalogEntry } from "./catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "./catalog/test-models.ts";
-import { LlamaEngine } from "./engine/index.ts";
+import { LlamaEngine, type LoadedModel } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
-import { Residency, systemClock } from "./residency/index.ts";
+import type { Residency } from "./residency/index.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
-import { constantEstimate } from "./residency/fake-loader.ts";
+import { engineResidency } from "./testing/engines.ts";
 
 // runJob's spans and metrics on the real engine and tiny model, kept in memory.
 const telemetry = inMemoryTelemetry();
 const workerTelemetry = new WorkerTelemetry(telemetry, "w1");
 let engine: LlamaEngine;
-let residency: Residency;
+let residency: Residency<LoadedModel>;
 let entries: CatalogEntry[];
 
 beforeAll(async () => {
   entries = await scanModels(TEST_MODELS_DIR);
   engine = await LlamaEngine.create({ threads: 1, numParallel: 1, gpu: false, defaultNumCtx: 512 });
-  residency = new Residency(
-    { maxLoadedModels: 3, memoryBudgetBytes: 1 << 30, defaultKeepAliveMs: -1 },
-    {
-      load: async (model, options) => {
-        const { loadDurationNs, contextSize } = await engine.ensureLoaded(findModel(entries, model)!, options);
-        if (loadDurationNs > 0) workerTelemetry.recordLoad(model, loadDurationNs);
-        return { loadDurationNs, contextLength: contextSize, slots: 1, sizeBytes: 1 };
-      },
-      unload: (model) => engine.unload(model),
-      estimate: constantEstimate(1),
-      clock: systemClock,
-    },
-  );
+  residency = engineResidency(engine, entries, { onLoad: (model, loadDurationNs) => workerTelemetry.recordLoad(model, loadDurationNs) });
   workerTelemetry.observe(() => residency.snapshot());
 });
 afterAll(async () => {
@@ -58,7 +46,6 @@ async function run(fields: Partial<JobMessage>): Promise<{ events: EventBody[]; 
   });
   const events: EventBody[] = [];
   await runJob(job, { signal: new AbortController().signal, emit: async (event) => void events.push(event) }, {
-    engine,
     residency,
     catalog: () => entries,
     workerId: "w1",

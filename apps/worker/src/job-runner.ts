@@ -3,15 +3,15 @@ import type { JobContext } from "@caravan/transport";
 import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
 import { withModelDefaults } from "./model-defaults.ts";
-import { EngineRequestError, GenerationAbortedError, type Engine } from "./engine/index.ts";
+import { EngineRequestError, GenerationAbortedError, type LoadedModel } from "./engine/index.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
 import { NoRoomError, TooLargeError, type Residency } from "./residency/index.ts";
 import { JobSpan } from "./telemetry/job-span.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 export interface JobRunnerDeps {
-  engine: Engine;
-  residency: Residency;
+  /** lends each job the loaded copy of its model, which the job runs on */
+  residency: Residency<LoadedModel>;
   /** the current models on disk */
   catalog: () => CatalogEntry[];
   workerId: string;
@@ -32,8 +32,8 @@ export const STATE_WAIT_MS = 1000;
 /**
  * Runs one job and reports it through the transport: `started` at once (the gateway then knows
  * which worker holds it), chunks as text appears, then exactly one `done` or `error`. The job
- * holds a residency reference while it runs, so its model is never evicted under it and its
- * keep_alive timer starts only when the last such job ends. Every failure becomes an error
+ * runs on the loaded copy its residency lease holds, so its model is never evicted under it and
+ * its keep_alive timer starts only when the last such job ends. Every failure becomes an error
  * event, never a throw. Its span (a child of the gateway's, through the job's trace context)
  * ends with it.
  */
@@ -47,7 +47,7 @@ export async function runJob(job: JobMessage, ctx: JobContext, deps: JobRunnerDe
 }
 
 async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, span: JobSpan): Promise<void> {
-  const { engine, residency, workerId, log } = deps;
+  const { residency, workerId, log } = deps;
   // Not awaited: the engine starts while `started` travels (over Redis a round trip less before
   // the first token). Transports send a job's events in the order they were emitted.
   ctx.emit({ type: "started", worker_id: workerId }).catch(() => undefined);
@@ -69,12 +69,15 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
   }
 
   const batcher = new ChunkBatcher((chunk) => ctx.emit({ type: "chunk", ...chunk }));
-  let lease: Awaited<ReturnType<Residency["acquire"]>> | undefined;
+  let lease: Awaited<ReturnType<Residency<LoadedModel>["acquire"]>> | undefined;
   try {
     const acquiredFrom = span.now();
     lease = await residency.acquire(entry.name, { keepAliveMs: job.keep_alive_ms, options: job.options });
     const leaseLoadNs = lease.loadDurationNs;
     const held = lease;
+    const model = lease.handle;
+    // The model's results carry no load time: the load (if any) is this job's lease's.
+    const withLoad = <M extends { load_duration: number }>(metrics: M): M => ({ ...metrics, load_duration: leaseLoadNs });
     // The request's end as the cluster sees it (idle timer started, sequence free) goes out before its done.
     const settle = async () => {
       held.release();
@@ -82,27 +85,24 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     };
     const engineFrom = span.now();
     if (job.kind === "embed") {
-      const { vectors, metrics } = await engine.embed({
-        entry,
+      const result = await model.embed({
         inputs: job.input ?? [],
-        options: job.options,
         truncate: job.truncate ?? true,
         normalize: job.normalize ?? true,
         dimensions: job.dimensions,
         signal: ctx.signal,
       });
-      const withLoad = { ...metrics, load_duration: metrics.load_duration + lease.loadDurationNs };
-      span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo: span.now(), metrics: withLoad });
-      log.info({ job: job.id, trace_id: span.traceId, model: entry.name, kind: job.kind, inputs: vectors.length, ...withLoad }, "job finished");
+      const metrics = withLoad(result.metrics);
+      span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo: span.now(), metrics });
+      log.info({ job: job.id, trace_id: span.traceId, model: entry.name, kind: job.kind, inputs: result.vectors.length, ...metrics }, "job finished");
       await settle();
-      await ctx.emit({ type: "done", done_reason: "stop", metrics: withLoad, worker_id: workerId, embeddings: vectors });
+      await ctx.emit({ type: "done", done_reason: "stop", metrics, worker_id: workerId, embeddings: result.vectors });
       return;
     }
     const onText = (text: string) => batcher.push(text);
     const result =
       job.kind === "completion"
-        ? await engine.complete({
-            entry,
+        ? await model.complete({
             prompt: job.prompt ?? "",
             suffix: job.suffix,
             options: job.options,
@@ -113,8 +113,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
             topLogprobs: job.top_logprobs,
             onLogprob: (entry) => batcher.logprob(entry),
           })
-        : await engine.generate({
-            entry,
+        : await model.generate({
             messages: job.messages,
             options: job.options,
             format: job.format,
@@ -131,8 +130,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
           });
     const engineTo = span.now();
     await batcher.drain();
-    // A load residency did for this job, plus any reload the engine did for new load options.
-    const metrics = { ...result.metrics, load_duration: result.metrics.load_duration + lease.loadDurationNs };
+    const metrics = withLoad(result.metrics);
     span.phases({ acquiredFrom, leaseLoadNs, engineFrom, engineTo, metrics });
     log.info({ job: job.id, trace_id: span.traceId, model: entry.name, done_reason: result.doneReason, ...metrics }, "job finished");
     await settle();

@@ -6,7 +6,7 @@ import type { CommandHandler, JobHandler, WorkerTransport } from "@caravan/trans
 import type { Logger } from "pino";
 import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
-import { IsolatedEngine, LlamaEngine, SimulatedEngine, simulatedCatalog, type Engine } from "./engine/index.ts";
+import { IsolatedEngine, LlamaEngine, loadCopy, SimulatedEngine, simulatedCatalog, type Engine, type LoadedModel } from "./engine/index.ts";
 import { runJob } from "./job-runner.ts";
 import { modelCommands } from "./models/commands.ts";
 import { modelsFolderId } from "./models/folder-id.ts";
@@ -19,7 +19,7 @@ export const HEARTBEAT_MS = 2000;
 export interface RunningWorker {
   readonly workerId: string;
   readonly engine: Engine;
-  readonly residency: Residency;
+  readonly residency: Residency<LoadedModel>;
   /** jobs running now */
   busy(): number;
   /** stops taking jobs, lets running ones finish, unloads, then frees the engine; idempotent */
@@ -59,16 +59,15 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
     return entry;
   };
 
-  const residency: Residency = new Residency(
+  const residency = new Residency<LoadedModel>(
     { maxLoadedModels: config.maxLoadedModels, memoryBudgetBytes, defaultKeepAliveMs: config.keepAliveMs },
     {
       load: async (model, options) => {
-        const entry = entryFor(model);
-        const { loadDurationNs, contextSize } = await engine.ensureLoaded(entry, options);
-        if (loadDurationNs > 0) telemetry.recordLoad(model, loadDurationNs);
-        return { loadDurationNs, contextLength: contextSize, slots: config.numParallel, sizeBytes: engine.planLoad(entry, options).bytes };
+        const facts = await loadCopy(engine, entryFor(model), options);
+        if (facts.loadDurationNs > 0) telemetry.recordLoad(model, facts.loadDurationNs);
+        return facts;
       },
-      unload: (model) => engine.unload(model),
+      unload: (_model, loaded) => loaded.dispose(),
       estimate: (model, options) => {
         const { settings, key, bytes, adjustments } = engine.planLoad(entryFor(model), options);
         // As Ollama warns when it clamps num_ctx: the request asked for more than the model or this worker allows.
@@ -86,7 +85,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
   const handler: JobHandler = async (job, ctx) => {
     busy++;
     try {
-      await runJob(job, ctx, { engine, residency, workerId: config.workerId, log, catalog: () => entries, telemetry, publishState: () => sync() });
+      await runJob(job, ctx, { residency, workerId: config.workerId, log, catalog: () => entries, telemetry, publishState: () => sync() });
     } finally {
       busy--;
     }

@@ -18,9 +18,9 @@ export interface ChatRun extends ChatGeneration {
  * and LlamaChat's options, which are reset afterwards (the slot serves other requests next).
  * Throws EngineRequestError for what cannot be done as asked, before anything is generated.
  */
-export async function runChatOnSlot(slot: Slot, req: GenerateRequest, sampling: SamplingSettings, signal: AbortSignal, grammar: LlamaGrammar | undefined): Promise<ChatRun> {
+export async function runChatOnSlot(slot: Slot, req: GenerateRequest, sampling: SamplingSettings, signal: AbortSignal, grammar: LlamaGrammar | undefined, model: string): Promise<ChatRun> {
   const tools = planTools(req.tools, req.toolChoice, grammar !== undefined);
-  const think = planThinking(req.think, slot.chat.chatWrapper, req.entry.name);
+  const think = planThinking(req.think, slot.chat.chatWrapper, model);
   const history = think.closeThought ? withClosedThought(toChatHistory(req.messages)) : toChatHistory(req.messages);
   const logprobs = RequestLogprobs.of(req, slot.tokenTexts);
   const toolCalls: ToolCall[] = [];

@@ -1,17 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
+import { findModel, scanModels } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import type { LoadedModel } from "./engine-api.ts";
+import { loadModel } from "../testing/engines.ts";
 import { LlamaEngine } from "./engine.ts";
 import { EngineRequestError } from "./errors.ts";
 
 // Raw completions and embeddings on the real engine and the tiny stories260K model.
 let engine: LlamaEngine;
-let stories: CatalogEntry;
+/** stories260K with the default context, and with num_ctx 256 */
+let model: LoadedModel;
+let small: LoadedModel;
 const signal = () => new AbortController().signal;
 
 beforeAll(async () => {
-  stories = findModel(await scanModels(TEST_MODELS_DIR), "stories260K")!;
+  const stories = findModel(await scanModels(TEST_MODELS_DIR), "stories260K")!;
   engine = await LlamaEngine.create({ threads: 1, numParallel: 2, gpu: false, defaultNumCtx: 4096 });
+  model = await loadModel(engine, stories);
+  small = await loadModel(engine, stories, { num_ctx: 256 });
 });
 afterAll(async () => engine?.close());
 
@@ -20,8 +26,8 @@ const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 describe("complete (raw prompt, no template)", () => {
   const complete = (prompt: string, num_predict: number, seed = 1) => {
     let streamed = "";
-    return engine
-      .complete({ entry: stories, prompt, options: { temperature: 0, seed, num_predict }, signal: signal(), onText: (t) => (streamed += t) })
+    return model
+      .complete({ prompt, options: { temperature: 0, seed, num_predict }, signal: signal(), onText: (t) => (streamed += t) })
       .then((result) => ({ ...result, streamed }));
   };
 
@@ -39,14 +45,13 @@ describe("complete (raw prompt, no template)", () => {
     const a = await complete("The dog ran to the park and", 16);
     const b = await complete("The dog ran to the park and", 16);
     expect(a.text).toBe(b.text);
-    const chat = await engine.generate({ entry: stories, messages: [{ role: "user", content: "The dog ran to the park and" }], options: { temperature: 0, num_predict: 16 }, signal: signal(), onText: () => {} });
+    const chat = await model.generate({ messages: [{ role: "user", content: "The dog ran to the park and" }], options: { temperature: 0, num_predict: 16 }, signal: signal(), onText: () => {} });
     expect(chat.metrics.prompt_eval_count).toBeGreaterThan(a.metrics.prompt_eval_count);
   });
 
   it("reports one logprob per sampled token, with alternatives when asked", async () => {
     const entries: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[] = [];
-    const result = await engine.complete({
-      entry: stories,
+    const result = await model.complete({
       prompt: "Once upon a time",
       options: { temperature: 0, num_predict: 8 },
       signal: signal(),
@@ -68,13 +73,13 @@ describe("complete (raw prompt, no template)", () => {
   });
 
   it("refuses a suffix on a model without fill-in-the-middle tokens", async () => {
-    await expect(engine.complete({ entry: stories, prompt: "a", suffix: "b", options: {}, signal: signal(), onText: () => {} })).rejects.toThrow(EngineRequestError);
+    await expect(model.complete({ prompt: "a", suffix: "b", options: {}, signal: signal(), onText: () => {} })).rejects.toThrow(EngineRequestError);
   });
 });
 
 describe("embed", () => {
-  const embed = (inputs: string[], extra: Partial<{ truncate: boolean; normalize: boolean; dimensions: number; num_ctx: number }> = {}) =>
-    engine.embed({ entry: stories, inputs, options: extra.num_ctx ? { num_ctx: extra.num_ctx } : {}, truncate: true, normalize: true, signal: signal(), ...extra });
+  const embed = (inputs: string[], { num_ctx, ...extra }: Partial<{ truncate: boolean; normalize: boolean; dimensions: number; num_ctx: 256 }> = {}) =>
+    (num_ctx ? small : model).embed({ inputs, truncate: true, normalize: true, signal: signal(), ...extra });
 
   it("returns one normalized vector per input, the model's embedding width long", async () => {
     const { vectors, metrics } = await embed(["The cat sat.", "A dog barked loudly at the moon."]);

@@ -1,19 +1,22 @@
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Format } from "@caravan/protocol";
-import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
+import { findModel, scanModels } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import type { LoadedModel } from "./engine-api.ts";
+import { loadModel } from "../testing/engines.ts";
 import { LlamaEngine } from "./engine.ts";
 import { EngineRequestError } from "./errors.ts";
 
 // `format` on the real engine and the tiny stories260K model: the grammar, not the model,
 // decides the shape, so even a model that knows no JSON must produce it.
 let engine: LlamaEngine;
-let stories: CatalogEntry;
+let stories: LoadedModel;
 
 beforeAll(async () => {
-  stories = findModel(await scanModels(TEST_MODELS_DIR), "stories260K")!;
+  const entry = findModel(await scanModels(TEST_MODELS_DIR), "stories260K")!;
   engine = await LlamaEngine.create({ threads: 1, numParallel: 2, gpu: false, defaultNumCtx: 4096 });
+  stories = await loadModel(engine, entry);
 });
 afterAll(async () => engine?.close());
 
@@ -22,7 +25,7 @@ const ajv = new Ajv({ allErrors: true, validateFormats: false });
 const seeds = Array.from({ length: 48 }, (_, i) => i + 1);
 
 const run = (format: Format, seed: number, num_predict = 200) =>
-  engine.generate({ entry: stories, messages: [{ role: "user", content: "Tell me about the cat." }], options: { temperature: 0.8, seed, num_predict }, format, signal: new AbortController().signal, onText: () => {} });
+  stories.generate({ messages: [{ role: "user", content: "Tell me about the cat." }], options: { temperature: 0.8, seed, num_predict }, format, signal: new AbortController().signal, onText: () => {} });
 
 describe("format", () => {
   const schema = {

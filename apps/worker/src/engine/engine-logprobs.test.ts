@@ -1,26 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logprob, ModelOptions } from "@caravan/protocol";
-import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
+import { findModel, scanModels } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import type { LoadedModel } from "./engine-api.ts";
+import { loadModel } from "../testing/engines.ts";
 import { LlamaEngine } from "./engine.ts";
 
 // logprobs on the real engine and the tiny stories260K model.
 let engine: LlamaEngine;
-let stories: CatalogEntry;
-let chatml: CatalogEntry;
+let stories: LoadedModel;
+let chatml: LoadedModel;
 
 beforeAll(async () => {
   const entries = await scanModels(TEST_MODELS_DIR);
-  stories = findModel(entries, "stories260K")!;
-  chatml = findModel(entries, "stories260K-chatml")!;
   engine = await LlamaEngine.create({ threads: 1, numParallel: 1, gpu: false, defaultNumCtx: 2048 });
+  stories = await loadModel(engine, findModel(entries, "stories260K")!);
+  chatml = await loadModel(engine, findModel(entries, "stories260K-chatml")!);
 });
 afterAll(async () => engine?.close());
 
-async function run(options: ModelOptions, logprobs: { logprobs?: boolean; topLogprobs?: number }, entry = stories) {
+async function run(options: ModelOptions, logprobs: { logprobs?: boolean; topLogprobs?: number }, model = stories) {
   const entries: Logprob[] = [];
-  const result = await engine.generate({
-    entry,
+  const result = await model.generate({
     messages: [{ role: "user", content: "Once upon a time" }],
     options,
     ...logprobs,
@@ -95,8 +96,7 @@ describe("logprobs", () => {
 
   it("reports no entry for a tool call's syntax", async () => {
     const entries: Logprob[] = [];
-    const result = await engine.generate({
-      entry: chatml,
+    const result = await chatml.generate({
       messages: [{ role: "user", content: "Add" }],
       options: { temperature: 0.8, seed: 1, num_predict: 100 },
       tools: [{ type: "function", function: { name: "add", parameters: { type: "object", properties: { a: { type: "number" } }, required: ["a"] } } }],
@@ -145,7 +145,6 @@ describe("logprobs describe exactly the text returned", () => {
   async function streamed(kind: "chat" | "completion", options: ModelOptions, format?: "json") {
     const items: Streamed[] = [];
     const common = {
-      entry: stories,
       options,
       format,
       logprobs: true,
@@ -156,8 +155,8 @@ describe("logprobs describe exactly the text returned", () => {
     };
     const result =
       kind === "chat"
-        ? await engine.generate({ ...common, messages: [{ role: "user", content: "Once upon a time" }] })
-        : await engine.complete({ ...common, prompt: "Once upon a time" });
+        ? await stories.generate({ ...common, messages: [{ role: "user", content: "Once upon a time" }] })
+        : await stories.complete({ ...common, prompt: "Once upon a time" });
     return { result, items };
   }
 

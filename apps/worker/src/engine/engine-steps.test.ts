@@ -1,20 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
+import { findModel, scanModels } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import { loadModel } from "../testing/engines.ts";
 import { LlamaEngine } from "./engine.ts";
+import type { LlamaLoadedModel } from "./loaded-model.ts";
 
 // A real engine with 4 sequences on stories260K (1 thread).
 let engine: LlamaEngine;
-let stories: CatalogEntry;
+let model: LlamaLoadedModel;
 
 beforeAll(async () => {
-  stories = findModel(await scanModels(TEST_MODELS_DIR), "stories260K")!;
+  const stories = findModel(await scanModels(TEST_MODELS_DIR), "stories260K")!;
   engine = await LlamaEngine.create({ threads: 1, numParallel: 4, gpu: false, defaultNumCtx: 2048, log: () => {} });
+  model = await loadModel(engine, stories);
 });
 
 afterAll(async () => {
   await engine?.close();
 });
+
+const stepCounts = () => ({ rounds: model.steps.rounds, stepped: model.steps.stepped });
 
 const PROMPTS = ["Once upon a time", "The cat", "Tom had a ball", "In the big forest"];
 
@@ -26,14 +31,14 @@ const PROMPTS = ["Once upon a time", "The cat", "Tom had a ball", "In the big fo
 async function aloneThenApart(run: (prompt: string, i: number) => Promise<{ text: string; metrics: { eval_count: number } }>) {
   const solo: string[] = [];
   for (const [i, prompt] of PROMPTS.entries()) solo.push((await run(prompt, i)).text);
-  const before = engine.stepCounts(stories.name)!;
+  const before = stepCounts();
   const runs = await Promise.all(PROMPTS.map((prompt, i) => new Promise((resolve) => setTimeout(resolve, 2 * i)).then(() => run(prompt, i))));
-  const after = engine.stepCounts(stories.name)!;
+  const after = stepCounts();
   return { runs, solo, rounds: after.rounds - before.rounds, stepped: after.stepped - before.stepped };
 }
 
 const generate = (prompt: string) =>
-  engine.generate({ entry: stories, messages: [{ role: "user", content: prompt }], options: { temperature: 0, num_predict: 64 }, signal: new AbortController().signal, onText: () => {} });
+  model.generate({ messages: [{ role: "user", content: prompt }], options: { temperature: 0, num_predict: 64 }, signal: new AbortController().signal, onText: () => {} });
 
 describe("LlamaEngine sequences in step", () => {
   it("decodes requests that arrive apart together, and each answers as it would alone", async () => {
@@ -48,7 +53,7 @@ describe("LlamaEngine sequences in step", () => {
 
   it("keeps raw completions and requests with logprobs in step as well", async () => {
     const complete = (prompt: string, i: number) =>
-      engine.complete({ entry: stories, prompt, options: { temperature: 0, num_predict: 64 }, signal: new AbortController().signal, onText: () => {}, logprobs: i % 2 === 1, topLogprobs: i % 2 === 1 ? 2 : undefined, onLogprob: () => {} });
+      model.complete({ prompt, options: { temperature: 0, num_predict: 64 }, signal: new AbortController().signal, onText: () => {}, logprobs: i % 2 === 1, topLogprobs: i % 2 === 1 ? 2 : undefined, onLogprob: () => {} });
     const { runs, solo, rounds, stepped } = await aloneThenApart(complete);
     expect(runs.map((r) => r.text)).toEqual(solo);
     expect(stepped).toBe(runs.reduce((sum, r) => sum + r.metrics.eval_count, 0));

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, Think } from "@caravan/protocol";
 import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
 import { STORIES_260K, TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import { loadModel } from "../testing/engines.ts";
+import type { LoadedModel } from "./engine-api.ts";
 import { LlamaEngine } from "./engine.ts";
 import { EngineRequestError } from "./errors.ts";
 import { copyGgufWithChatTemplate, THINKING_CHAT_TEMPLATE } from "./test-gguf.ts";
@@ -12,6 +14,8 @@ import { copyGgufWithChatTemplate, THINKING_CHAT_TEMPLATE } from "./test-gguf.ts
 // node-llama-cpp reads as a wrapper that opens a thought at the start of every answer. The tiny
 // model never closes it, so with thinking on, all it writes is thought.
 let engine: LlamaEngine;
+/** each entry's model, loaded with the default load settings */
+const loaded = new Map<CatalogEntry, LoadedModel>();
 let thinker: CatalogEntry;
 let chatml: CatalogEntry;
 const logs: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -21,6 +25,8 @@ beforeAll(async () => {
   thinker = findModel(await scanModels(dirname(path)), "stories260K-think")!;
   chatml = findModel(await scanModels(TEST_MODELS_DIR), "stories260K-chatml")!;
   engine = await LlamaEngine.create({ threads: 1, numParallel: 1, gpu: false, defaultNumCtx: 2048, log: (_level, message, fields) => logs.push({ message, fields }) });
+  loaded.set(thinker, await loadModel(engine, thinker));
+  loaded.set(chatml, await loadModel(engine, chatml));
 });
 afterAll(async () => {
   await engine?.close();
@@ -32,8 +38,7 @@ const question: ChatMessage[] = [{ role: "user", content: "Tell me a story." }];
 async function run(entry: CatalogEntry, think: Think | undefined, num_predict = 20) {
   const content: string[] = [];
   const thoughts: string[] = [];
-  const result = await engine.generate({
-    entry,
+  const result = await loaded.get(entry)!.generate({
     messages: question,
     options: { temperature: 0, num_predict },
     think,

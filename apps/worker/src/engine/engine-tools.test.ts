@@ -3,12 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, ModelOptions, Tool, ToolCall, ToolChoice } from "@caravan/protocol";
 import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import { loadModel } from "../testing/engines.ts";
+import type { LoadedModel } from "./engine-api.ts";
 import { LlamaEngine } from "./engine.ts";
 import { EngineRequestError } from "./errors.ts";
 
 // Tools on the real engine and the tiny stories260K models, which know nothing of tools: a
 // forced call is the grammar's work, so its name and arguments must follow the tools anyway.
 let engine: LlamaEngine;
+/** each entry's model, loaded with the default load settings */
+const loaded = new Map<CatalogEntry, LoadedModel>();
 let stories: CatalogEntry;
 let chatml: CatalogEntry;
 
@@ -17,6 +21,8 @@ beforeAll(async () => {
   stories = findModel(entries, "stories260K")!;
   chatml = findModel(entries, "stories260K-chatml")!;
   engine = await LlamaEngine.create({ threads: 1, numParallel: 2, gpu: false, defaultNumCtx: 2048 });
+  loaded.set(stories, await loadModel(engine, stories));
+  loaded.set(chatml, await loadModel(engine, chatml));
 });
 afterAll(async () => engine?.close());
 
@@ -49,8 +55,7 @@ const question: ChatMessage[] = [{ role: "user", content: "What is the weather i
 async function run(entry: CatalogEntry, options: ModelOptions, extra: { toolChoice?: ToolChoice; tools?: Tool[]; messages?: ChatMessage[]; format?: "json" } = {}) {
   const pieces: string[] = [];
   const streamed: ToolCall[] = [];
-  const result = await engine.generate({
-    entry,
+  const result = await loaded.get(entry)!.generate({
     messages: extra.messages ?? question,
     options,
     tools: extra.tools ?? tools,

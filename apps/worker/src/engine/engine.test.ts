@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, ModelOptions } from "@caravan/protocol";
 import { findModel, scanModels, type CatalogEntry } from "../catalog/catalog.ts";
 import { TEST_MODELS_DIR } from "../catalog/test-models.ts";
+import { engineResidency, loadModel } from "../testing/engines.ts";
+import type { LoadedModel } from "./engine-api.ts";
 import { LlamaEngine } from "./engine.ts";
 import { EngineClosedError, GenerationAbortedError } from "./errors.ts";
 import type { GenerateResult } from "./types.ts";
@@ -10,6 +12,8 @@ import type { GenerateResult } from "./types.ts";
 let engine: LlamaEngine;
 let stories: CatalogEntry;
 let chatml: CatalogEntry;
+/** stories260K, loaded with the default load settings */
+let model: LoadedModel;
 const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
@@ -23,6 +27,7 @@ beforeAll(async () => {
     defaultNumCtx: 4096,
     log: (level, message, fields) => logs.push({ level, message, fields }),
   });
+  model = await load(stories);
 });
 
 afterAll(async () => {
@@ -30,47 +35,37 @@ afterAll(async () => {
 });
 
 const user = (content: string): ChatMessage[] => [{ role: "user", content }];
+const load = (entry: CatalogEntry, options: ModelOptions = {}) => loadModel(engine, entry, options);
 
 interface Run extends GenerateResult {
   pieces: string[];
 }
 
-async function generate(entry: CatalogEntry, messages: ChatMessage[], options: ModelOptions, signal = new AbortController().signal): Promise<Run> {
+async function generate(on: LoadedModel, messages: ChatMessage[], options: ModelOptions, signal = new AbortController().signal): Promise<Run> {
   const pieces: string[] = [];
-  const result = await engine.generate({ entry, messages, options, signal, onText: (text) => pieces.push(text) });
+  const result = await on.generate({ messages, options, signal, onText: (text) => pieces.push(text) });
   return { ...result, pieces };
 }
 
 const greedy = (n: number): ModelOptions => ({ temperature: 0, num_predict: n });
 
 describe("LlamaEngine", () => {
-  it("reports load time only for the request that loaded the model", async () => {
-    await engine.unload(stories.name);
-    const first = await generate(stories, user("Once upon a time"), greedy(4));
-    const second = await generate(stories, user("Once upon a time"), greedy(4));
-    expect(first.metrics.load_duration).toBeGreaterThan(0);
-    expect(second.metrics.load_duration).toBe(0);
-    expect(engine.loaded()).toContain("stories260k:latest");
+  it("loads a model with its load settings and says how long that took; its requests report no load time", async () => {
+    expect(model.loadDurationNs).toBeGreaterThan(0);
+    expect(model).toMatchObject({ name: stories.name, contextSize: 2048, slots: 2 }); // the trained context caps the default 4096
+    expect(logs.find((l) => l.message === "model loaded" && l.fields?.model === stories.name)?.fields).toMatchObject({ contextSize: 2048, sequences: 2 });
+    expect((await generate(model, user("Once upon a time"), greedy(4))).metrics.load_duration).toBe(0);
   });
 
-  it("loads without generating (messages: [])", async () => {
-    await engine.unload(stories.name);
-    expect(engine.loaded()).not.toContain(stories.name);
-    expect((await engine.ensureLoaded(stories, {})).loadDurationNs).toBeGreaterThan(0);
-    expect((await engine.ensureLoaded(stories, {})).loadDurationNs).toBe(0);
-    expect(engine.loaded()).toContain(stories.name);
-  });
-
-  it("fails a request whose model file cannot be loaded, and keeps serving others", async () => {
+  it("fails the load of a model file that cannot be loaded, and keeps serving others", async () => {
     const gone = { ...stories, name: "gone:latest", path: `${TEST_MODELS_DIR}/no-such-model.gguf` };
-    await expect(generate(gone, user("Hi"), greedy(2))).rejects.toMatchObject({ name: "EngineError", code: "engine_error" });
-    expect(engine.loaded()).not.toContain("gone:latest");
-    expect((await generate(stories, user("Hi"), greedy(2))).metrics.eval_count).toBe(2);
+    await expect(load(gone)).rejects.toMatchObject({ name: "EngineError", code: "engine_error" });
+    expect((await generate(model, user("Hi"), greedy(2))).metrics.eval_count).toBe(2);
   });
 
   it("repeats greedy output exactly, streams it, and measures it", async () => {
-    const a = await generate(stories, user("Once upon a time"), greedy(32));
-    const b = await generate(stories, user("Once upon a time"), greedy(32));
+    const a = await generate(model, user("Once upon a time"), greedy(32));
+    const b = await generate(model, user("Once upon a time"), greedy(32));
     expect(a.text.length).toBeGreaterThan(20);
     expect(b.text).toBe(a.text);
     expect(a.pieces.join("")).toBe(a.text);
@@ -82,8 +77,8 @@ describe("LlamaEngine", () => {
   });
 
   it("does not evaluate a prompt prefix that its sequence already holds, and still counts every prompt token", async () => {
-    const first = await generate(stories, user("The little dog ran to the park"), greedy(8));
-    const again = await generate(stories, user("The little dog ran to the park"), greedy(8));
+    const first = await generate(model, user("The little dog ran to the park"), greedy(8));
+    const again = await generate(model, user("The little dog ran to the park"), greedy(8));
     expect(first.metrics.prompt_eval_count).toBeGreaterThan(5);
     // prompt_eval_count is the prompt's length, as Ollama reports it; the cached share is told apart
     expect(again.metrics.prompt_eval_count).toBe(first.metrics.prompt_eval_count);
@@ -95,26 +90,26 @@ describe("LlamaEngine", () => {
 
   it("repeats seeded output exactly; another seed differs", async () => {
     const options = { temperature: 0.8, num_predict: 32 };
-    const a = await generate(stories, user("Once upon a time"), { ...options, seed: 42 });
-    const b = await generate(stories, user("Once upon a time"), { ...options, seed: 42 });
-    const c = await generate(stories, user("Once upon a time"), { ...options, seed: 43 });
+    const a = await generate(model, user("Once upon a time"), { ...options, seed: 42 });
+    const b = await generate(model, user("Once upon a time"), { ...options, seed: 42 });
+    const c = await generate(model, user("Once upon a time"), { ...options, seed: 43 });
     expect(b.text).toBe(a.text);
     expect(c.text).not.toBe(a.text);
   });
 
   it("stops after num_predict tokens with done reason length", async () => {
     for (const n of [1, 10, 25]) {
-      const run = await generate(stories, user("Once upon a time"), greedy(n));
+      const run = await generate(model, user("Once upon a time"), greedy(n));
       expect(run.metrics.eval_count).toBe(n);
       expect(run.doneReason).toBe("length");
     }
   });
 
   it("cuts the output before a stop sequence, with done reason stop", async () => {
-    const full = await generate(stories, user("Once upon a time"), greedy(40));
+    const full = await generate(model, user("Once upon a time"), greedy(40));
     const words = full.text.split(/\s+/).filter((w) => /^[a-z]{4,}$/.test(w));
     const stopWord = words[2]!;
-    const cut = await generate(stories, user("Once upon a time"), { ...greedy(40), stop: [stopWord] });
+    const cut = await generate(model, user("Once upon a time"), { ...greedy(40), stop: [stopWord] });
     expect(cut.doneReason).toBe("stop");
     expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stopWord)));
     expect(cut.pieces.join("")).toBe(cut.text);
@@ -124,13 +119,12 @@ describe("LlamaEngine", () => {
   it("runs concurrent requests on separate sequences, each as it would run alone", async () => {
     const prompts = ["Once upon a time", "The cat", "Tom had a ball", "In the big forest"];
     const solo: string[] = [];
-    for (const prompt of prompts) solo.push((await generate(stories, user(prompt), greedy(24))).text);
+    for (const prompt of prompts) solo.push((await generate(model, user(prompt), greedy(24))).text);
 
     const spans = prompts.map(() => ({ first: Infinity, last: 0, end: 0 }));
     const runs = await Promise.all(
       prompts.map(async (prompt, i) => {
-        const result = await engine.generate({
-          entry: stories,
+        const result = await model.generate({
           messages: user(prompt),
           options: greedy(24),
           signal: new AbortController().signal,
@@ -154,8 +148,7 @@ describe("LlamaEngine", () => {
     let piecesAtAbort = 0;
     let abortedAt = 0;
     const pieces: string[] = [];
-    const running = engine.generate({
-      entry: stories,
+    const running = model.generate({
       messages: user("Once upon a time"),
       options: { temperature: 0, num_predict: 100_000 },
       signal: controller.signal,
@@ -183,21 +176,21 @@ describe("LlamaEngine", () => {
     expect(partial.text).toBe(pieces.join(""));
     expect(tookMs).toBeLessThan(1000);
 
-    const solo = await generate(stories, user("The cat"), greedy(16));
-    const after = await generate(stories, user("The cat"), greedy(16));
+    const solo = await generate(model, user("The cat"), greedy(16));
+    const after = await generate(model, user("The cat"), greedy(16));
     expect(after.text).toBe(solo.text);
   });
 
   it("takes an aborted request out of the queue for a sequence", async () => {
     const longRuns = new AbortController();
     const busy = [0, 1].map(() =>
-      engine
-        .generate({ entry: stories, messages: user("Once upon a time"), options: { temperature: 0, num_predict: 100_000 }, signal: longRuns.signal, onText: () => {} })
+      model
+        .generate({ messages: user("Once upon a time"), options: { temperature: 0, num_predict: 100_000 }, signal: longRuns.signal, onText: () => {} })
         .catch((e: unknown) => e),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const queued = new AbortController();
-    const waiting = engine.generate({ entry: stories, messages: user("Hi"), options: greedy(4), signal: queued.signal, onText: () => {} });
+    const waiting = model.generate({ messages: user("Hi"), options: greedy(4), signal: queued.signal, onText: () => {} });
     const started = performance.now();
     queued.abort();
     await expect(waiting).rejects.toMatchObject({ name: "AbortError", partial: undefined });
@@ -207,45 +200,48 @@ describe("LlamaEngine", () => {
   });
 
   it("uses the GGUF's chat template when it has one", async () => {
-    const plain = await generate(stories, user("Once upon a time"), greedy(8));
-    const templated = await generate(chatml, user("Once upon a time"), greedy(8));
+    const plain = await generate(model, user("Once upon a time"), greedy(8));
+    const chat = await load(chatml);
+    const templated = await generate(chat, user("Once upon a time"), greedy(8));
     const loaded = logs.find((l) => l.message === "model loaded" && l.fields?.model === chatml.name);
     expect(loaded?.fields?.chatWrapper).toBe("ChatML");
     // ChatML's markup is spelled out byte by byte in this vocabulary: a much longer prompt.
     expect(templated.metrics.prompt_eval_count).toBeGreaterThan(plain.metrics.prompt_eval_count + 20);
     expect(templated.metrics.eval_count).toBe(8);
-    await engine.unload(chatml.name);
-    expect(engine.loaded()).not.toContain(chatml.name);
+    await chat.dispose();
+    expect(logs.filter((l) => l.message === "model unloaded" && l.fields?.model === chatml.name)).toHaveLength(1);
+    await expect(generate(chat, user("Hi"), greedy(2))).rejects.toBeInstanceOf(EngineClosedError);
   });
 
-  it("fills the context with num_predict -2, reloading for another num_ctx", async () => {
-    const run = await generate(stories, user("Once upon a time"), { temperature: 0, num_predict: -2, num_ctx: 256 });
-    expect(run.doneReason).toBe("length");
-    expect(run.metrics.load_duration).toBeGreaterThan(0);
-    expect(run.metrics.prompt_eval_count + run.metrics.eval_count).toBe(256);
-    const back = await generate(stories, user("Once upon a time"), greedy(4));
-    expect(back.metrics.load_duration).toBeGreaterThan(0);
-  });
-
-  it("waits for running requests before reloading with other load options", async () => {
-    let firstEnded = 0;
-    const first = generate(stories, user("Once upon a time"), greedy(64)).then((r) => {
-      firstEnded = performance.now();
-      return r;
-    });
+  it("through residency: other load options wait for the running requests, then get a copy loaded with them (num_predict -2 fills it)", async () => {
+    const residency = engineResidency(engine, [stories]);
+    const run = async (options: ModelOptions) => {
+      const lease = await residency.acquire(stories.name, { options });
+      try {
+        const result = await generate(lease.handle, user("Once upon a time"), options);
+        return { ...result, loadNs: lease.loadDurationNs, contextSize: lease.handle.contextSize, ended: performance.now() };
+      } finally {
+        lease.release();
+      }
+    };
+    const first = run(greedy(64));
     await new Promise((resolve) => setTimeout(resolve, 10));
-    const second = await generate(stories, user("Once upon a time"), { ...greedy(8), num_ctx: 512 });
-    const secondEnded = performance.now();
+    const second = await run({ ...greedy(8), num_ctx: 512 });
     expect((await first).metrics.eval_count).toBe(64);
-    expect(second.metrics.eval_count).toBe(8);
-    expect(second.metrics.load_duration).toBeGreaterThan(0);
-    expect(secondEnded).toBeGreaterThan(firstEnded);
+    expect(second).toMatchObject({ contextSize: 512, metrics: { eval_count: 8 } });
+    expect(second.loadNs).toBeGreaterThan(0);
+    expect(second.ended).toBeGreaterThan((await first).ended);
+
+    const full = await run({ temperature: 0, num_predict: -2, num_ctx: 256 });
+    expect(full.doneReason).toBe("length");
+    expect(full.loadNs).toBeGreaterThan(0);
+    expect(full.metrics.prompt_eval_count + full.metrics.eval_count).toBe(256);
+    await residency.unloadAll();
   });
 
   it("close stops running requests, is idempotent, and refuses later ones", async () => {
-    const running = engine
+    const running = model
       .generate({
-        entry: stories,
         messages: user("Once upon a time"),
         options: { temperature: 0, num_predict: 100_000 },
         signal: new AbortController().signal,
@@ -255,8 +251,8 @@ describe("LlamaEngine", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await Promise.all([engine.close(), engine.close()]);
     expect(await running).toBeInstanceOf(EngineClosedError);
-    expect(engine.loaded()).toEqual([]);
-    await expect(generate(stories, user("Hi"), greedy(2))).rejects.toBeInstanceOf(EngineClosedError);
+    await expect(generate(model, user("Hi"), greedy(2))).rejects.toBeInstanceOf(EngineClosedError);
+    await expect(load(stories)).rejects.toBeInstanceOf(EngineClosedError);
     await engine.close();
   });
 });

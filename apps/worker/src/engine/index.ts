@@ -6,6 +6,6 @@ export { toLoadSettings, resolveLoadSettings, sameLoadSettings, loadSettingsKey,
 export { planLlamaLoad, type LoadPlan } from "./load-plan.ts";
 export { toChatHistory } from "./chat-history.ts";
 export { PlainChatWrapper, chatWrapperFor } from "./chat-wrapper.ts";
-export type { Engine } from "./engine-api.ts";
+export { loadCopy, type Engine, type LoadedModel } from "./engine-api.ts";
 export { SimulatedEngine, simulatedCatalog, type SimulatedEngineConfig } from "./simulated/index.ts";
 export { IsolatedEngine, type IsolatedEngineConfig } from "./isolated/index.ts";

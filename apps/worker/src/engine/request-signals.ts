@@ -1,6 +1,6 @@
 /**
- * The signals an engine's requests run under: each aborts when its caller's signal does or when
- * the engine closes, with the reason of whichever came first.
+ * The signals a loaded model's requests run under: each aborts when its caller's signal does or
+ * when the model is disposed, with the reason of whichever came first.
  *
  * `AbortSignal.any([caller, closing])` says the same, but on Node 20 every call leaves an entry
  * in the long-lived `closing` signal's set of dependants that nothing removes

@@ -1,5 +1,4 @@
 import type { ChatMessage, Format, Logprob, ModelOptions, Think, Tool, ToolCall, ToolChoice, WorkerMetrics } from "@caravan/protocol";
-import type { CatalogEntry } from "../catalog/catalog.ts";
 
 export type EngineLogLevel = "debug" | "info" | "warn" | "error";
 export type EngineLog = (level: EngineLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -16,8 +15,8 @@ export interface EngineConfig {
 }
 
 export interface GenerateRequest {
-  entry: CatalogEntry;
   messages: ChatMessage[];
+  /** sampling options; load options (num_ctx, …) were the model's to apply when it was loaded */
   options: ModelOptions;
   /** constrain the output: "json" or a JSON schema, enforced by a grammar ("" = none) */
   format?: Format;
@@ -62,7 +61,6 @@ export interface GenerateResult {
 }
 
 export interface CompleteRequest {
-  entry: CatalogEntry;
   /** raw text, sent without the chat template */
   prompt: string;
   /** text after the insertion point: a fill-in-the-middle completion (models with FIM tokens only) */
@@ -78,9 +76,7 @@ export interface CompleteRequest {
 }
 
 export interface EmbedRequest {
-  entry: CatalogEntry;
   inputs: string[];
-  options: ModelOptions;
   /** cut inputs longer than the context instead of failing */
   truncate: boolean;
   /** L2-normalize the vectors */

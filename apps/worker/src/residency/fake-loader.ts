@@ -11,7 +11,8 @@ interface Pending<T> {
 /**
  * A loader for residency unit tests only: no engine, no model file. Loads and unloads finish at
  * once, or, with `holdLoads` / `holdUnloads`, when the test calls finishLoad / failLoad /
- * finishUnload. Every call is recorded in `calls` ("load a", "unload a").
+ * finishUnload. Every call is recorded in `calls` ("load a", "unload a"). A loaded copy is the
+ * string "MODEL#N", N counting this loader's loads; `unloaded` lists the copies given to unload.
  */
 export class FakeLoader {
   readonly calls: string[] = [];
@@ -23,15 +24,17 @@ export class FakeLoader {
   readonly sizes = new Map<string, number>();
   readonly loadedSizes = new Map<string, number>();
   readonly failUnloads = new Set<string>();
-  private readonly loads: Pending<LoadFacts>[] = [];
+  readonly unloaded: string[] = [];
+  private loadCount = 0;
+  private readonly loads: Pending<LoadFacts<string>>[] = [];
   private readonly unloads: Pending<void>[] = [];
 
   constructor(private readonly clock: FakeClock) {}
 
-  deps(): ResidencyDeps {
+  deps(): ResidencyDeps<string> {
     return {
       load: (model, options) => this.load(model, options),
-      unload: (model) => this.unload(model),
+      unload: (model, handle) => this.unload(model, handle),
       estimate: (model, options) => {
         const ctx = options.num_ctx ?? 2048;
         const bytes = (options.num_ctx !== undefined ? this.sizes.get(`${model}@${options.num_ctx}`) : undefined) ?? this.sizes.get(model) ?? 100;
@@ -61,21 +64,22 @@ export class FakeLoader {
     this.take(this.unloads, model).resolve();
   }
 
-  private facts(model: string): LoadFacts {
-    return { loadDurationNs: 2_000_000, sizeBytes: this.loadedSizes.get(model) ?? this.sizes.get(model) ?? 100, contextLength: 2048, slots: 2 };
+  private facts(model: string): LoadFacts<string> {
+    return { handle: `${model}#${++this.loadCount}`, loadDurationNs: 2_000_000, sizeBytes: this.loadedSizes.get(model) ?? this.sizes.get(model) ?? 100, contextLength: 2048, slots: 2 };
   }
 
-  private load(model: string, options: ModelOptions): Promise<LoadFacts> {
+  private load(model: string, options: ModelOptions): Promise<LoadFacts<string>> {
     this.calls.push(options.num_ctx === undefined ? `load ${model}` : `load ${model} num_ctx=${options.num_ctx}`);
     // What loaded is what was asked for: its context, and its own size where the test set one.
-    const asked = (facts: LoadFacts): LoadFacts =>
+    const asked = (facts: LoadFacts<string>): LoadFacts<string> =>
       options.num_ctx === undefined ? facts : { ...facts, contextLength: options.num_ctx, sizeBytes: this.sizes.get(`${model}@${options.num_ctx}`) ?? facts.sizeBytes };
     if (!this.holdLoads) return Promise.resolve(asked(this.facts(model)));
     return new Promise((resolve, reject) => this.loads.push({ model, resolve: (facts) => resolve(asked(facts)), reject }));
   }
 
-  private unload(model: string): Promise<void> {
+  private unload(model: string, handle: string): Promise<void> {
     this.calls.push(`unload ${model}`);
+    this.unloaded.push(handle);
     if (this.failUnloads.has(model)) return Promise.reject(new Error(`cannot unload ${model}`));
     if (!this.holdUnloads) return Promise.resolve();
     return new Promise((resolve, reject) => this.unloads.push({ model, resolve, reject }));
@@ -91,17 +95,9 @@ export class FakeLoader {
 export const MINUTE = 60_000;
 
 /** A Residency over a FakeClock and a FakeLoader, for unit tests only. Defaults: 3 models, 1000 bytes, keep_alive 5m. */
-export function fakeResidency(config: Partial<ResidencyConfig> = {}): { residency: Residency; clock: FakeClock; loader: FakeLoader } {
+export function fakeResidency(config: Partial<ResidencyConfig> = {}): { residency: Residency<string>; clock: FakeClock; loader: FakeLoader } {
   const clock = new FakeClock();
   const loader = new FakeLoader(clock);
   const residency = new Residency({ maxLoadedModels: 3, memoryBudgetBytes: 1000, defaultKeepAliveMs: 5 * MINUTE, ...config }, loader.deps());
   return { residency, clock, loader };
-}
-
-/**
- * An estimate for tests whose residency never needs to tell load settings apart (one key for all
- * options): the engine they drive then handles any load-option change by itself.
- */
-export function constantEstimate(bytes: number): ResidencyDeps["estimate"] {
-  return () => ({ bytes, contextLength: 0, settings: "any", sizedBy: "a test's constant estimate" });
 }

@@ -35,6 +35,8 @@ describe("concurrent loads", () => {
     expect(two.loadDurationNs).toBe(1_000_000); // the part of the load it waited for
     expect(three.loadDurationNs).toBe(1_000_000);
     expect(residency.snapshot()[0]).toMatchObject({ loading: false, busy: 2 });
+    // both run on the one copy that was loaded
+    expect([one.handle, two.handle]).toEqual(["a#1", "a#1"]);
     one.release();
     two.release();
   });
@@ -96,6 +98,7 @@ describe("unload", () => {
     job.release();
     await unloaded;
     expect(loader.calls).toEqual(["load a", "unload a"]);
+    expect(loader.unloaded).toEqual(["a#1"]); // the copy the job ran on
     expect(residency.usedBytes()).toBe(0);
   });
 
@@ -114,6 +117,7 @@ describe("unload", () => {
     await unloaded;
     const again = await next;
     expect(again.loadDurationNs).toBe(2_000_000);
+    expect(again.handle).toBe("a#2"); // a new copy, not the one unloaded
     expect(loader.calls).toEqual(["load a", "unload a", "load a"]);
     expect(residency.snapshot()[0]).toMatchObject({ busy: 1, keep_alive_ms: MINUTE });
     again.release();

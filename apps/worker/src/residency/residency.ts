@@ -2,8 +2,10 @@ import { KEEP_ALIVE_FOREVER, planRoom, type LoadedCopy, type ModelOptions, type 
 import { atDeadline, type Clock } from "./clock.ts";
 import { NoRoomError, ResidencyClosedError, TooLargeError } from "./errors.ts";
 
-/** What the loader reports about a copy it loaded. */
-export interface LoadFacts {
+/** What the loader gives back for a copy it loaded: the copy itself (`handle`), and facts about it. */
+export interface LoadFacts<H> {
+  /** the loaded copy (the engine's LoadedModel): what a lease hands its holder, and what unload() is given */
+  handle: H;
   /** nanoseconds the load took */
   loadDurationNs: number;
   /** memory the copy holds, bytes */
@@ -32,10 +34,11 @@ export interface LoadEstimate {
 export type ResidencyLogLevel = "debug" | "info" | "warn" | "error";
 
 /** The residency's I/O, passed in so that tests run it with a fake loader and a fake clock. */
-export interface ResidencyDeps {
-  /** loads the model with the given load options; resolves with facts about the loaded copy */
-  load(model: string, options: ModelOptions): Promise<LoadFacts>;
-  unload(model: string): Promise<void>;
+export interface ResidencyDeps<H> {
+  /** loads the model with the given load options; resolves with the copy and facts about it */
+  load(model: string, options: ModelOptions): Promise<LoadFacts<H>>;
+  /** frees a copy `load` gave (called once nobody holds it) */
+  unload(model: string, handle: H): Promise<void>;
   /** what the model will need if loaded with `options`, used before loading for the budget and to spot a load-option change */
   estimate(model: string, options: ModelOptions): LoadEstimate;
   /** a real one (systemClock) in production, a fake in tests */
@@ -64,7 +67,7 @@ export interface UseOptions {
   options: ModelOptions;
 }
 
-interface Copy {
+interface Copy<H> {
   model: string;
   /** loading → loaded → unloading → (removed); a failed load is removed from loading */
   state: "loading" | "loaded" | "unloading";
@@ -83,7 +86,9 @@ interface Copy {
   idleSince: number | undefined;
   cancelTimer: (() => void) | undefined;
   /** settles when the load ends; every caller that needs the model waits on this one promise */
-  loaded: Promise<LoadFacts>;
+  loaded: Promise<LoadFacts<H>>;
+  /** the loaded copy, once loaded */
+  handle: H | undefined;
   /** set when unloading begins; settles once the copy is gone */
   gone: Promise<void> | undefined;
   /** wakes the unload waiting for the last reference */
@@ -91,17 +96,19 @@ interface Copy {
 }
 
 /**
- * Which models are loaded on this worker, their sticky keep_alive and idle timers, references, and
- * eviction, with Ollama's semantics (server/sched.go). No I/O of its own: loading, unloading and
- * time come in through ResidencyDeps.
+ * Which models are loaded on this worker, their sticky keep_alive and idle timers, references,
+ * reloads for other load settings, and eviction, with Ollama's semantics (server/sched.go): the one
+ * owner of a loaded copy's life. No I/O of its own: loading, unloading and time come in through
+ * ResidencyDeps; a loaded copy (`H`, the engine's LoadedModel) is held here and lent to each job
+ * with its lease.
  */
-export class Residency {
-  private readonly copies = new Map<string, Copy>();
+export class Residency<H = unknown> {
+  private readonly copies = new Map<string, Copy<H>>();
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly config: ResidencyConfig,
-    private readonly deps: ResidencyDeps,
+    private readonly deps: ResidencyDeps<H>,
   ) {
     if (!Number.isInteger(config.maxLoadedModels) || config.maxLoadedModels < 1) {
       throw new RangeError(`maxLoadedModels must be a whole number ≥ 1, got ${config.maxLoadedModels}`);
@@ -120,14 +127,16 @@ export class Residency {
   }
 
   /**
-   * A job: like load, but holds a reference until release() (which is safe to call twice). A held
-   * model is never evicted and its idle timer starts when its last reference is released.
+   * A job: like load, but holds a reference until release() (which is safe to call twice), and
+   * lends the loaded copy (`handle`) to run on. A held model is never evicted and its idle timer
+   * starts when its last reference is released.
    */
-  async acquire(model: string, opts: UseOptions): Promise<{ loadDurationNs: number; release(): void }> {
+  async acquire(model: string, opts: UseOptions): Promise<{ loadDurationNs: number; handle: H; release(): void }> {
     const { loadDurationNs, copy } = await this.use(model, opts, true);
     let released = false;
     return {
       loadDurationNs,
+      handle: copy.handle as H,
       release: () => {
         if (released) return;
         released = true;
@@ -212,7 +221,7 @@ export class Residency {
    * Ensures the model is loaded for one caller (holding a reference if `hold`); returns the copy and
    * the nanoseconds this caller waited for a load (0 if it was loaded).
    */
-  private async use(model: string, opts: UseOptions, hold: boolean): Promise<{ loadDurationNs: number; copy: Copy }> {
+  private async use(model: string, opts: UseOptions, hold: boolean): Promise<{ loadDurationNs: number; copy: Copy<H> }> {
     const keepAliveMs = normalizeKeepAlive(opts.keepAliveMs ?? this.config.defaultKeepAliveMs);
     const calledAt = this.deps.clock.now();
     // Sized once, before anything: a request that could never fit is refused here, whatever is loaded.
@@ -274,7 +283,7 @@ export class Residency {
    * Which idle models must go for `estimate` to load (`replacing`: a copy of the same model that
    * the load takes the place of, not counted). Throws NoRoomError when busy models leave no room.
    */
-  private planFor(model: string, estimate: LoadEstimate, replacing?: Copy): string[] {
+  private planFor(model: string, estimate: LoadEstimate, replacing?: Copy<H>): string[] {
     const occupants: Occupant[] = [...this.copies.values()]
       .filter((c) => c.state !== "unloading" && c !== replacing)
       .map((c) => ({ model: c.model, bytes: c.sizeBytes, idle: c.state === "loaded" && c.refs === 0, keepAliveMs: c.keepAliveMs, lastUsedAt: c.lastUsedAt }));
@@ -290,7 +299,7 @@ export class Residency {
   }
 
   /** Plans room (synchronously, so two loads cannot both take the same free bytes) and starts the load. */
-  private startLoad(model: string, keepAliveMs: number, options: ModelOptions, estimate: LoadEstimate): Copy {
+  private startLoad(model: string, keepAliveMs: number, options: ModelOptions, estimate: LoadEstimate): Copy<H> {
     const log = this.deps.log ?? (() => {});
     for (const victim of this.planFor(model, estimate)) {
       log("info", "evicting idle model to make room", { model: victim, for: model });
@@ -298,7 +307,7 @@ export class Residency {
     }
 
     const now = this.deps.clock.now();
-    const copy: Copy = {
+    const copy: Copy<H> = {
       model,
       state: "loading",
       refs: 0,
@@ -310,7 +319,8 @@ export class Residency {
       lastUsedAt: now,
       idleSince: undefined,
       cancelTimer: undefined,
-      loaded: undefined as unknown as Promise<LoadFacts>, // set just below: runLoad needs the copy in the map first
+      loaded: undefined as unknown as Promise<LoadFacts<H>>, // set just below: runLoad needs the copy in the map first
+      handle: undefined,
       gone: undefined,
       drained: undefined,
     };
@@ -320,7 +330,7 @@ export class Residency {
     return copy;
   }
 
-  private async runLoad(copy: Copy, options: ModelOptions): Promise<LoadFacts> {
+  private async runLoad(copy: Copy<H>, options: ModelOptions): Promise<LoadFacts<H>> {
     const log = this.deps.log ?? (() => {});
     // Memory promised by an eviction (or an unload by timer) is free only once the engine has
     // freed it: wait for the unloads under way when, counting them, the model would not fit.
@@ -330,7 +340,7 @@ export class Residency {
       await Promise.allSettled(unloading.map((c) => c.gone));
     }
     log("info", "loading model", { model: copy.model, estimateBytes: copy.sizeBytes });
-    let facts: LoadFacts;
+    let facts: LoadFacts<H>;
     try {
       facts = await this.deps.load(copy.model, options);
     } catch (error) {
@@ -342,6 +352,7 @@ export class Residency {
     }
     const now = this.deps.clock.now();
     copy.state = "loaded";
+    copy.handle = facts.handle;
     copy.sizeBytes = facts.sizeBytes;
     copy.contextLength = facts.contextLength;
     copy.slots = facts.slots;
@@ -352,14 +363,14 @@ export class Residency {
     return facts;
   }
 
-  private retain(copy: Copy): void {
+  private retain(copy: Copy<H>): void {
     copy.refs += 1;
     copy.idleSince = undefined;
     copy.cancelTimer?.();
     copy.cancelTimer = undefined;
   }
 
-  private release(copy: Copy): void {
+  private release(copy: Copy<H>): void {
     copy.refs -= 1;
     copy.lastUsedAt = this.deps.clock.now();
     if (copy.refs === 0) {
@@ -370,7 +381,7 @@ export class Residency {
   }
 
   /** Nobody holds the copy: start its keep_alive from now (0: unload now; forever: no timer). */
-  private goIdle(copy: Copy): void {
+  private goIdle(copy: Copy<H>): void {
     const now = this.deps.clock.now();
     copy.idleSince = now;
     copy.lastUsedAt = now;
@@ -387,7 +398,7 @@ export class Residency {
   }
 
   /** Marks the copy as going (no new users), waits for its references, then unloads it. Idempotent. */
-  private beginUnload(copy: Copy, reason: string): Promise<void> {
+  private beginUnload(copy: Copy<H>, reason: string): Promise<void> {
     if (copy.gone) return copy.gone;
     const log = this.deps.log ?? (() => {});
     copy.state = "unloading";
@@ -397,7 +408,7 @@ export class Residency {
       if (copy.refs > 0) await new Promise<void>((resolve) => (copy.drained = resolve));
       log("info", "unloading model", { model: copy.model, reason });
       try {
-        await this.deps.unload(copy.model);
+        await this.deps.unload(copy.model, copy.handle as H);
       } finally {
         // Forgotten even when the engine's unload failed: keeping a copy nobody can use helps no one.
         this.copies.delete(copy.model);
@@ -423,7 +434,7 @@ function normalizeKeepAlive(ms: number): number {
 }
 
 /** Idle: idle-since + keep_alive. In use or loading: at least keep_alive from now. Forever: null. */
-function expiresAt(copy: Copy, now: number): number | null {
+function expiresAt(copy: Copy<unknown>, now: number): number | null {
   if (copy.keepAliveMs < 0) return null;
   if (copy.state === "loaded" && copy.refs === 0 && copy.idleSince !== undefined) return copy.idleSince + copy.keepAliveMs;
   return now + copy.keepAliveMs;

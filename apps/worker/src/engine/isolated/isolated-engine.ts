@@ -1,9 +1,10 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { canonicalModelName, type ModelOptions } from "@caravan/protocol";
+import type { ModelOptions } from "@caravan/protocol";
 import type { CatalogEntry } from "../../catalog/catalog.ts";
-import type { Engine } from "../engine-api.ts";
+import type { Engine, LoadedModel } from "../engine-api.ts";
 import { EngineClosedError, EngineError, EngineRequestError, GenerationAbortedError, abortError } from "../errors.ts";
+import type { LoadSettings } from "../load-options.ts";
 import { planLlamaLoad, type LoadPlan } from "../load-plan.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, GenerateRequest, GenerateResult } from "../types.ts";
 import type { DeviceInfo, FromRunner, StreamEvent, ToRunner, WireError } from "./protocol.ts";
@@ -32,31 +33,28 @@ interface Pending {
   signal?: AbortSignal;
 }
 
-/** One runner process, serving one model. */
+/** One runner process, serving one model: requests go to it and their answers come back over IPC. */
 class Runner {
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
-  readonly exited: Promise<void>;
-  readonly pending = new Map<number, Pending>();
-  /** set once asked to go: it takes no new requests */
-  retiring: Promise<void> | undefined;
-  /** wakes a retire waiting for the last request */
-  drained: (() => void) | undefined;
-  /** the model is in the runner's memory (as of its last answer) */
-  loaded = false;
-  /** the parent asked it to exit: an exit is then no crash */
-  closing = false;
-  stderr = "";
-  startedAt = process.hrtime.bigint();
-  /** nanoseconds the fork took, charged to the first request's load_duration */
+  private readonly child: ChildProcess;
+  private readonly ready: Promise<void>;
+  private readonly exited: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** set once the parent asked it to exit: an exit is then no crash */
+  private ending: Promise<void> | undefined;
+  /** how it crashed, once it has */
+  private crashed: string | undefined;
+  private stderr = "";
+  private readonly startedAt = process.hrtime.bigint();
+  /** nanoseconds the fork took, charged to its model's load */
   spawnNs = 0;
-  spawnCharged = false;
 
   constructor(
     readonly model: string,
     config: Omit<EngineConfig, "log">,
-    onMessage: (runner: Runner, message: FromRunner) => void,
-    onExit: (runner: Runner, code: number | null, signal: NodeJS.Signals | null) => void,
+    private readonly log: EngineLog,
+    /** the process is gone; `crash` says how when nobody asked it to go */
+    private readonly onGone: (crash: string | undefined) => void,
   ) {
     this.child = fork(RUNNER_ENTRY, [], {
       execArgv: ["--import", "tsx"],
@@ -75,43 +73,158 @@ class Runner {
         if (message.t === "ready") {
           this.spawnNs = Number(process.hrtime.bigint() - this.startedAt);
           resolve();
-        } else onMessage(this, message);
+        } else this.onMessage(message);
       });
     });
     this.ready.catch(() => {}); // the requests waiting on it get the error
-    this.child.once("exit", (code, signal) => onExit(this, code, signal));
+    this.child.once("exit", (code, signal) => this.onExit(code, signal));
     this.send({ t: "init", config });
+    this.log("info", "runner started", { model, pid: this.child.pid });
   }
 
-  send(message: ToRunner): void {
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Sends one request once the runner is ready; settles with its answer, an abort, or the runner's death. */
+  call(activity: Activity, message: (id: number) => ToRunner, signal?: AbortSignal, onEvents?: (events: StreamEvent[]) => void): Promise<unknown> {
+    if (this.crashed) return Promise.reject(new EngineError(`the runner of model '${this.model}' crashed (${this.crashed}); it will be restarted for the next request`));
+    if (this.ending) return Promise.reject(new EngineClosedError());
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      let sent = false;
+      const onAbort = () => {
+        if (sent) this.send({ t: "abort", id }); // the runner answers with the partial generation
+        else if (this.pending.delete(id)) reject(abortError(signal!));
+      };
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      this.pending.set(id, { activity, signal, onEvents, resolve: (value) => (done(), resolve(value)), reject: (error) => (done(), reject(error)) });
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.ready.then(
+        () => {
+          if (!this.pending.has(id)) return; // aborted while the runner started
+          sent = true;
+          this.send(message(id));
+        },
+        (error: unknown) => {
+          if (this.pending.delete(id)) (done(), reject(error));
+        },
+      );
+    });
+  }
+
+  /** Asks it to exit (its requests reject with EngineClosedError) and waits; one that hangs is killed. Safe to call twice. */
+  end(): Promise<void> {
+    this.ending ??= (async () => {
+      this.send({ t: "close" });
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), CLOSE_GRACE_MS);
+      await this.exited;
+      clearTimeout(timer);
+      this.log("info", "runner ended", { model: this.model, pid: this.child.pid });
+    })();
+    return this.ending;
+  }
+
+  private send(message: ToRunner): void {
     if (this.child.connected) this.child.send(message);
   }
 
-  /** The fork's time, once: for the first request that had to wait for it. */
-  takeSpawnNs(): number {
-    if (this.spawnCharged) return 0;
-    this.spawnCharged = true;
-    return this.spawnNs;
+  private onMessage(message: FromRunner): void {
+    if (message.t === "log") {
+      this.log(message.level, message.message, { ...message.fields, model: this.model, runner: this.child.pid });
+      return;
+    }
+    if (message.t === "ready") return;
+    if (message.t === "events") {
+      for (const batch of message.batches) this.pending.get(batch.id)?.onEvents?.(batch.events);
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    if (message.t === "result") pending.resolve(message.value);
+    else pending.reject(fromWire(message.error, pending.signal));
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const how = signal ?? `exit code ${code}`;
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(
+        this.ending
+          ? new EngineClosedError()
+          : new EngineError(`the runner of model '${this.model}' crashed (${how}) while ${pending.activity}; it will be restarted for the next request`),
+      );
+    }
+    if (!this.ending) {
+      this.crashed = how;
+      this.ending = Promise.resolve(); // nothing left to end
+      this.log("error", "runner crashed", { model: this.model, pid: this.child.pid, exit: how, output: this.stderr.trim().slice(-1000) });
+    }
+    this.onGone(this.crashed && `runner crashed (${how})`);
+  }
+}
+
+/** A model loaded in a runner process: its requests go there over IPC; disposing it ends the runner. */
+class RemoteModel implements LoadedModel {
+  constructor(
+    readonly name: string,
+    readonly contextSize: number,
+    readonly slots: number,
+    readonly loadDurationNs: number,
+    private readonly runner: Runner,
+  ) {}
+
+  generate(req: GenerateRequest): Promise<GenerateResult> {
+    const { signal, onText, onThinking, onToolCall, onLogprob, ...rest } = req;
+    return this.runner.call("generating", (id) => ({ t: "generate", id, req: { ...rest, wantLogprobs: onLogprob !== undefined } }), signal, (events) => {
+      for (const e of events) {
+        if (e.k === "text") onText(e.s);
+        else if (e.k === "thinking") onThinking?.(e.s);
+        else if (e.k === "tool") onToolCall?.(e.call);
+        else onLogprob?.(e.e);
+      }
+    }) as Promise<GenerateResult>;
+  }
+
+  complete(req: CompleteRequest): Promise<GenerateResult> {
+    const { signal, onText, onLogprob, ...rest } = req;
+    return this.runner.call("completing", (id) => ({ t: "complete", id, req: { ...rest, wantLogprobs: onLogprob !== undefined } }), signal, (events) => {
+      for (const e of events) {
+        if (e.k === "text") onText(e.s);
+        else if (e.k === "logprob") onLogprob?.(e.e);
+      }
+    }) as Promise<GenerateResult>;
+  }
+
+  embed(req: EmbedRequest): Promise<EmbedResult> {
+    const { signal, ...rest } = req;
+    return this.runner.call("embedding", (id) => ({ t: "embed", id, req: rest }), signal) as Promise<EmbedResult>;
+  }
+
+  dispose(): Promise<void> {
+    return this.runner.end();
   }
 }
 
 /**
- * An Engine that runs each loaded model in its own child process (a "runner", as Ollama isolates
- * its runners), each a LlamaEngine for that one model, and proxies requests to it over IPC.
+ * An Engine that loads each model in its own child process (a "runner", as Ollama isolates its
+ * runners), each a LlamaEngine for that one model; the model it gives back proxies requests to
+ * it over IPC.
  *
  * Why: llama.cpp can abort the process on input it cannot handle (TinyStories-656K aborts on `#`);
  * that cannot be caught in JS. In a runner it ends that model's process only: the requests it was
  * running or had queued reject at once with an EngineError that says so, the model counts as
  * unloaded (onModelLost), other models and their requests carry on, and the next request for the
- * model starts a new runner. The price is an IPC hop each way before the first token (together
+ * model loads it in a new runner. The price is an IPC hop each way before the first token (together
  * ~1 ms of time to first token on 2 shared cores, mostly the processes' wake-ups), one per streamed
  * batch (the runner coalesces text for up to 10 ms; the first piece goes at once) and one Node
  * process per loaded model.
  */
 export class IsolatedEngine implements Engine {
   readonly name = "llama";
-  private readonly runners = new Map<string, Runner>();
-  private nextId = 1;
+  private readonly runners = new Set<Runner>();
   private closed: Promise<void> | undefined;
   private readonly log: EngineLog;
   private readonly runnerConfig: Omit<EngineConfig, "log">;
@@ -136,7 +249,7 @@ export class IsolatedEngine implements Engine {
     const probe = new IsolatedEngine({ ...config, log: undefined, onModelLost: undefined }, { gpu: false });
     let device: DeviceInfo;
     try {
-      device = (await probe.call(probe.runnerFor("(device probe)"), "reporting the device", (id) => ({ t: "device", id }))) as DeviceInfo;
+      device = (await probe.start("(device probe)").call("reporting the device", (id) => ({ t: "device", id }))) as DeviceInfo;
     } finally {
       await probe.close();
     }
@@ -144,45 +257,17 @@ export class IsolatedEngine implements Engine {
     return new IsolatedEngine(config, device);
   }
 
-  async generate(req: GenerateRequest): Promise<GenerateResult> {
-    const { signal, onText, onThinking, onToolCall, onLogprob, ...rest } = req;
-    return this.stream(req, "generating", (id) => ({ t: "generate", id, req: { ...rest, wantLogprobs: onLogprob !== undefined } }), (events) => {
-      for (const e of events) {
-        if (e.k === "text") onText(e.s);
-        else if (e.k === "thinking") onThinking?.(e.s);
-        else if (e.k === "tool") onToolCall?.(e.call);
-        else onLogprob?.(e.e);
-      }
-    });
-  }
-
-  async complete(req: CompleteRequest): Promise<GenerateResult> {
-    const { signal, onText, onLogprob, ...rest } = req;
-    return this.stream(req, "completing", (id) => ({ t: "complete", id, req: { ...rest, wantLogprobs: onLogprob !== undefined } }), (events) => {
-      for (const e of events) {
-        if (e.k === "text") onText(e.s);
-        else if (e.k === "logprob") onLogprob?.(e.e);
-      }
-    });
-  }
-
-  async embed(req: EmbedRequest): Promise<EmbedResult> {
-    const { signal, ...rest } = req;
-    const runner = await this.acquire(req.entry.name);
-    const result = (await this.call(runner, "embedding", (id) => ({ t: "embed", id, req: rest }), signal)) as EmbedResult;
-    return { ...result, metrics: { ...result.metrics, load_duration: result.metrics.load_duration + runner.takeSpawnNs() } };
-  }
-
-  async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
-    const runner = await this.acquire(entry.name);
-    const result = (await this.call(runner, "loading", (id) => ({ t: "load", id, entry, options }))) as { loadDurationNs: number; contextSize: number };
-    return { ...result, loadDurationNs: result.loadDurationNs + runner.takeSpawnNs() };
-  }
-
-  /** Ends the model's runner once its requests are done. Unknown names are a no-op. */
-  async unload(name: string): Promise<void> {
-    const runner = this.runners.get(canonicalModelName(name));
-    if (runner) await this.retire(runner);
+  /** Starts a runner and loads the model in it; the runner's start is part of the load's duration. */
+  async load(entry: CatalogEntry, settings: LoadSettings): Promise<LoadedModel> {
+    if (this.closed) throw new EngineClosedError();
+    const runner = this.start(entry.name);
+    try {
+      const loaded = (await runner.call("loading", (id) => ({ t: "load", id, entry, settings }))) as { loadDurationNs: number; contextSize: number };
+      return new RemoteModel(entry.name, loaded.contextSize, this.config.numParallel, loaded.loadDurationNs + runner.spawnNs, runner);
+    } catch (error) {
+      await runner.end();
+      throw error;
+    }
   }
 
   /** As the probe runner saw it at start. */
@@ -195,145 +280,29 @@ export class IsolatedEngine implements Engine {
     return planLlamaLoad(entry, options, this.config);
   }
 
-  loaded(): string[] {
-    return [...this.runners.values()].filter((r) => r.loaded && !r.retiring).map((r) => r.model).sort();
-  }
-
   /** process ids of the runners alive now (for tests and diagnosis) */
   runnerPids(): number[] {
-    return [...this.runners.values()].map((r) => r.child.pid!).filter((pid) => pid !== undefined);
+    return [...this.runners].map((r) => r.pid).filter((pid) => pid !== undefined);
   }
 
   /**
-   * Ends every runner: each finishes or aborts (EngineClosedError) its requests as LlamaEngine.close
-   * does, disposes its model and exits; one that hangs is killed. Safe to call twice.
+   * Ends every runner: each aborts its requests (EngineClosedError) as LlamaEngine.close does,
+   * disposes its model and exits; one that hangs is killed. Safe to call twice.
    */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      await Promise.allSettled([...this.runners.values()].map((runner) => this.retire(runner, true)));
+      await Promise.allSettled([...this.runners].map((runner) => runner.end()));
     })();
     return this.closed;
   }
 
-  private async stream(
-    req: { entry: CatalogEntry; signal: AbortSignal },
-    activity: Activity,
-    message: (id: number) => ToRunner,
-    onEvents: (events: StreamEvent[]) => void,
-  ): Promise<GenerateResult> {
-    const runner = await this.acquire(req.entry.name, req.signal);
-    const result = (await this.call(runner, activity, message, req.signal, onEvents)) as GenerateResult;
-    return { ...result, metrics: { ...result.metrics, load_duration: result.metrics.load_duration + runner.takeSpawnNs() } };
-  }
-
-  /** The model's runner, started if there is none; waits for one being retired to be gone first. */
-  private async acquire(model: string, signal?: AbortSignal): Promise<Runner> {
-    for (;;) {
-      if (this.closed) throw new EngineClosedError();
-      if (signal?.aborted) throw abortError(signal);
-      const runner = this.runners.get(model) ?? this.runnerFor(model);
-      if (!runner.retiring) return runner;
-      await runner.retiring;
-    }
-  }
-
-  private runnerFor(model: string): Runner {
-    const runner = new Runner(model, this.runnerConfig, (r, m) => this.onMessage(r, m), (r, code, signal) => this.onExit(r, code, signal));
-    this.runners.set(model, runner);
-    this.log("info", "runner started", { model, pid: runner.child.pid });
-    return runner;
-  }
-
-  /** Sends one request once the runner is ready; settles with its answer, an abort, or the runner's death. */
-  private call(runner: Runner, activity: Activity, message: (id: number) => ToRunner, signal?: AbortSignal, onEvents?: (events: StreamEvent[]) => void): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
-      let sent = false;
-      const onAbort = () => {
-        if (sent) runner.send({ t: "abort", id }); // the runner answers with the partial generation
-        else {
-          runner.pending.delete(id);
-          reject(abortError(signal!));
-          this.idle(runner);
-        }
-      };
-      const done = () => signal?.removeEventListener("abort", onAbort);
-      runner.pending.set(id, {
-        activity,
-        signal,
-        onEvents,
-        resolve: (value) => (done(), resolve(value)),
-        reject: (error) => (done(), reject(error)),
-      });
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      runner.ready.then(
-        () => {
-          if (!runner.pending.has(id)) return; // aborted while the runner started
-          sent = true;
-          runner.send(message(id));
-        },
-        (error: unknown) => {
-          if (runner.pending.delete(id)) (done(), reject(error));
-        },
-      );
+  private start(model: string): Runner {
+    const runner = new Runner(model, this.runnerConfig, this.log, (crash) => {
+      this.runners.delete(runner);
+      if (crash) this.config.onModelLost?.(model, crash);
     });
-  }
-
-  private onMessage(runner: Runner, message: FromRunner): void {
-    if (message.t === "log") {
-      this.log(message.level, message.message, { ...message.fields, model: runner.model, runner: runner.child.pid });
-      return;
-    }
-    if (message.t === "ready") return;
-    if (message.t === "events") {
-      for (const batch of message.batches) runner.pending.get(batch.id)?.onEvents?.(batch.events);
-      return;
-    }
-    const pending = runner.pending.get(message.id);
-    if (!pending) return;
-    runner.loaded = message.loaded;
-    runner.pending.delete(message.id);
-    if (message.t === "result") pending.resolve(message.value);
-    else pending.reject(fromWire(message.error, pending.signal));
-    this.idle(runner);
-  }
-
-  private onExit(runner: Runner, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.runners.get(runner.model) === runner) this.runners.delete(runner.model);
-    const crashed = !runner.closing;
-    const how = signal ?? `exit code ${code}`;
-    runner.loaded = false;
-    for (const [id, pending] of runner.pending) {
-      runner.pending.delete(id);
-      pending.reject(
-        runner.closing
-          ? new EngineClosedError()
-          : new EngineError(`the runner of model '${runner.model}' crashed (${how}) while ${pending.activity}; it will be restarted for the next request`),
-      );
-    }
-    runner.drained?.();
-    if (!crashed) return;
-    this.log("error", "runner crashed", { model: runner.model, pid: runner.child.pid, exit: how, output: runner.stderr.trim().slice(-1000) });
-    this.config.onModelLost?.(runner.model, `runner crashed (${how})`);
-  }
-
-  /** Ends the runner once it has no requests (at once with `now`: close aborts them in the runner). */
-  private retire(runner: Runner, now = false): Promise<void> {
-    runner.retiring ??= (async () => {
-      if (!now && runner.pending.size > 0) await new Promise<void>((resolve) => (runner.drained = resolve));
-      runner.closing = true;
-      runner.send({ t: "close" });
-      const timer = setTimeout(() => runner.child.kill("SIGKILL"), CLOSE_GRACE_MS);
-      await runner.exited;
-      clearTimeout(timer);
-      this.log("info", "runner ended", { model: runner.model, pid: runner.child.pid });
-    })();
-    return runner.retiring;
-  }
-
-  private idle(runner: Runner): void {
-    if (runner.pending.size === 0) runner.drained?.();
+    this.runners.add(runner);
+    return runner;
   }
 }
 

@@ -1,10 +1,11 @@
-import type { Logprob, ModelOptions, ToolCall, WorkerMetrics } from "@caravan/protocol";
+import type { Logprob, ToolCall, WorkerMetrics } from "@caravan/protocol";
 import type { CatalogEntry } from "../../catalog/catalog.ts";
+import type { LoadSettings } from "../load-options.ts";
 import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLogLevel, GenerateRequest, GenerateResult } from "../types.ts";
 
 /**
  * Messages between an IsolatedEngine and one of its runner processes (a child process that runs a
- * LlamaEngine for one model). Both ends are this package at the same version and the channel is
+ * LlamaEngine for one model, loaded once). Both ends are this package at the same version and the channel is
  * Node's IPC with `serialization: "advanced"` (structured clone, so CatalogEntry's Date survives):
  * plain types suffice, no zod, no version field.
  */
@@ -16,13 +17,14 @@ export type WireEmbed = Omit<EmbedRequest, "signal">;
 
 export type ToRunner =
   | { t: "init"; config: Omit<EngineConfig, "log"> }
-  | { t: "load"; id: number; entry: CatalogEntry; options: ModelOptions }
+  /** the runner's one load */
+  | { t: "load"; id: number; entry: CatalogEntry; settings: LoadSettings }
   | { t: "generate"; id: number; req: WireGenerate }
   | { t: "complete"; id: number; req: WireComplete }
   | { t: "embed"; id: number; req: WireEmbed }
   | { t: "device"; id: number }
   | { t: "abort"; id: number }
-  /** unload the model once its requests are done, then exit 0 */
+  /** abort the model's requests, dispose it, then exit 0 */
   | { t: "close" };
 
 /** One streamed piece, in the order the engine produced it; consecutive texts of one kind are merged. */
@@ -39,8 +41,8 @@ export type FromRunner =
   | { t: "ready" }
   /** streamed pieces of the requests running, each request's in order */
   | { t: "events"; batches: Array<{ id: number; events: StreamEvent[] }> }
-  | { t: "result"; id: number; value: GenerateResult | EmbedResult | { loadDurationNs: number; contextSize: number } | DeviceInfo; loaded: boolean }
-  | { t: "error"; id: number; error: WireError; loaded: boolean }
+  | { t: "result"; id: number; value: GenerateResult | EmbedResult | { loadDurationNs: number; contextSize: number } | DeviceInfo }
+  | { t: "error"; id: number; error: WireError }
   | { t: "log"; level: EngineLogLevel; message: string; fields?: Record<string, unknown> };
 
 export interface DeviceInfo {

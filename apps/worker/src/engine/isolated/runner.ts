@@ -1,11 +1,12 @@
 import { SendWindow } from "@caravan/transport/send-window";
+import type { LoadedModel } from "../engine-api.ts";
 import { LlamaEngine } from "../engine.ts";
 import { EngineError, GenerationAbortedError } from "../errors.ts";
 import type { FromRunner, StreamEvent, ToRunner, WireError } from "./protocol.ts";
 
 /**
- * A runner: the child process an IsolatedEngine forks for one model. It runs a LlamaEngine and
- * answers the parent's messages. A native crash here (llama.cpp aborting on input it cannot
+ * A runner: the child process an IsolatedEngine forks for one model. It runs a LlamaEngine, loads
+ * the model once and answers the parent's messages. A native crash here (llama.cpp aborting on input it cannot
  * tokenize) ends this process only; the parent rejects what was in flight and starts a new one.
  */
 
@@ -23,6 +24,7 @@ const send = (message: FromRunner): void => {
 };
 
 let engine: LlamaEngine | undefined;
+let model: LoadedModel | undefined;
 const running = new Map<number, AbortController>();
 
 /**
@@ -77,10 +79,10 @@ async function answer(id: number, work: (signal: AbortSignal, out: { push(event:
   try {
     const value = await work(controller.signal, { push: (event) => outbox.push(id, event) });
     outbox.finish(id);
-    send({ t: "result", id, value: value as never, loaded: engine!.loaded().length > 0 });
+    send({ t: "result", id, value: value as never });
   } catch (error) {
     outbox.finish(id);
-    send({ t: "error", id, error: toWire(error), loaded: (engine?.loaded().length ?? 0) > 0 });
+    send({ t: "error", id, error: toWire(error) });
   } finally {
     running.delete(id);
   }
@@ -93,13 +95,16 @@ async function onMessage(message: ToRunner): Promise<void> {
       send({ t: "ready" });
       return;
     case "load":
-      return answer(message.id, () => engine!.ensureLoaded(message.entry, message.options));
+      return answer(message.id, async () => {
+        model = await engine!.load(message.entry, message.settings);
+        return { loadDurationNs: model.loadDurationNs, contextSize: model.contextSize };
+      });
     case "device":
       return answer(message.id, () => engine!.device());
     case "generate": {
       const { wantLogprobs, ...req } = message.req;
       return answer(message.id, (signal, out) =>
-        engine!.generate({
+        model!.generate({
           ...req,
           signal,
           onText: (s) => out.push({ k: "text", s }),
@@ -112,11 +117,11 @@ async function onMessage(message: ToRunner): Promise<void> {
     case "complete": {
       const { wantLogprobs, ...req } = message.req;
       return answer(message.id, (signal, out) =>
-        engine!.complete({ ...req, signal, onText: (s) => out.push({ k: "text", s }), onLogprob: wantLogprobs ? (e) => out.push({ k: "logprob", e }) : undefined }),
+        model!.complete({ ...req, signal, onText: (s) => out.push({ k: "text", s }), onLogprob: wantLogprobs ? (e) => out.push({ k: "logprob", e }) : undefined }),
       );
     }
     case "embed":
-      return answer(message.id, (signal) => engine!.embed({ ...message.req, signal }));
+      return answer(message.id, (signal) => model!.embed({ ...message.req, signal }));
     case "abort":
       running.get(message.id)?.abort(new Error("aborted by the parent"));
       return;

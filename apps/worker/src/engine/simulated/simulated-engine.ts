@@ -1,13 +1,14 @@
-import { canonicalModelName, type ChatMessage, type ModelOptions } from "@caravan/protocol";
+import type { ChatMessage, ModelOptions } from "@caravan/protocol";
 import type { CatalogEntry } from "../../catalog/catalog.ts";
-import type { Engine } from "../engine-api.ts";
+import type { Engine, LoadedModel } from "../engine-api.ts";
 import { EngineClosedError, GenerationAbortedError } from "../errors.ts";
 import { raceSignal } from "../race-signal.ts";
 import { RequestSignals } from "../request-signals.ts";
+import { SlotPool } from "../slot-pool.ts";
 import { StepClock } from "./step-clock.ts";
-import { loadSettingsKey, resolveLoadSettings } from "../load-options.ts";
+import { loadSettingsKey, resolveLoadSettings, type LoadSettings } from "../load-options.ts";
 import type { LoadPlan } from "../load-plan.ts";
-import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateResult } from "../types.ts";
+import type { CompleteRequest, EmbedRequest, EmbedResult, EngineLog, GenerateRequest, GenerateResult } from "../types.ts";
 
 export interface SimulatedEngineConfig {
   /** decode rate of one stream (each stream gets it, however many run) */
@@ -40,33 +41,18 @@ export interface SimulatedEngineConfig {
 const WORDS = ["the", "caravan", "crossed", "a", "quiet", "desert", "at", "dawn", "and", "every", "camel", "carried", "one", "small", "lamp", "home"];
 const EMBED_DIMS = 64;
 
-interface SimModel {
-  name: string;
-  ready: Promise<void>;
-  loaded: boolean;
-  busy: number;
-  waiters: Array<() => void>;
-  users: number;
-  onIdle: (() => void) | undefined;
-  retiring: Promise<void> | undefined;
-  /** decode steps, one clock per batch of sequences: the streams of one batch get their tokens together */
-  clocks: StepClock[];
-}
-
 /**
  * A SIMULATED engine for load tests and benchmarks (CARAVAN_ENGINE=simulated), never a model:
  * loads take `loadMs`, prompts `promptTokens / promptTokensPerSecond`, and each stream produces
  * `tokensPerSecond` deterministic tokens on a timer, so it costs almost no CPU and the gateway,
  * Redis and the transport are what a benchmark measures. `numParallel` sequences per model
- * (more requests wait), `modelBytes` per model: residency, eviction and routing see what they
- * would see with real models. As in a batching engine, the streams of one batch (`batchSize`
- * sequences) take their tokens from common decode steps (StepClock); steps are absolute, so a
- * late timer does not slow the rate down.
+ * (more requests wait, in the real engine's SlotPool), `modelBytes` per model: residency,
+ * eviction and routing see what they would see with real models.
  */
 export class SimulatedEngine implements Engine {
   readonly name = "simulated";
-  private readonly models = new Map<string, SimModel>();
-  private readonly requests = new RequestSignals();
+  private readonly models = new Set<SimulatedModel>();
+  private readonly closing = new AbortController();
   private closed: Promise<void> | undefined;
   private readonly log: EngineLog;
 
@@ -85,41 +71,14 @@ export class SimulatedEngine implements Engine {
     });
   }
 
-  generate(req: Parameters<Engine["generate"]>[0]): Promise<GenerateResult> {
-    return this.stream(req.entry, req.options, promptText(req.messages), req.signal, req.onText);
-  }
-
-  complete(req: CompleteRequest): Promise<GenerateResult> {
-    return this.stream(req.entry, req.options, req.prompt + (req.suffix ?? ""), req.signal, req.onText);
-  }
-
-  /** Deterministic unit vectors (64 dims) from each input's text, after the prompt-evaluation time. */
-  embed(req: EmbedRequest): Promise<EmbedResult> {
-    return this.requests.run(req.signal, (signal) => this.embedUnder(req, signal));
-  }
-
-  private async embedUnder(req: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
-    const { model, loadNs } = await this.acquire(req.entry, signal, req.signal);
-    try {
-      const promptTokens = req.inputs.reduce((sum, input) => sum + tokenCount(input), 0);
-      const started = performance.now();
-      await this.sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, req.signal);
-      const vectors = req.inputs.map((input) => vectorFor(input, req.dimensions ?? EMBED_DIMS));
-      return { vectors, metrics: { load_duration: loadNs, prompt_eval_count: promptTokens, prompt_cached_count: 0, prompt_eval_duration: nsSince(started), eval_count: 0, eval_duration: 0 } };
-    } finally {
-      this.release(model);
-    }
-  }
-
-  async ensureLoaded(entry: CatalogEntry, options: ModelOptions): Promise<{ loadDurationNs: number; contextSize: number }> {
-    const { model, loadNs } = await this.acquire(entry, this.requests.closed, undefined);
-    this.release(model);
-    return { loadDurationNs: loadNs, contextSize: this.planLoad(entry, options).settings.contextSize };
-  }
-
-  async unload(name: string): Promise<void> {
-    const model = this.models.get(canonicalModelName(name));
-    if (model) await this.retire(model);
+  /** Takes loadMs (close() cuts it short with EngineClosedError). */
+  async load(entry: CatalogEntry, settings: LoadSettings): Promise<LoadedModel> {
+    const started = performance.now();
+    await sleep(this.config.loadMs, this.closing.signal, undefined);
+    const model = new SimulatedModel(entry.name, settings.contextSize, nsSince(started), this.config, this.log, () => this.models.delete(model));
+    this.models.add(model);
+    this.log("info", "model loaded", { model: entry.name, engine: this.name, ms: Math.round(performance.now() - started), sizeBytes: this.config.modelBytes });
+    return model;
   }
 
   async device(): Promise<{ gpu: boolean }> {
@@ -132,42 +91,90 @@ export class SimulatedEngine implements Engine {
     return { settings, key: loadSettingsKey(settings), bytes: this.config.modelBytes, adjustments };
   }
 
-  loaded(): string[] {
-    return [...this.models.values()].filter((m) => m.loaded).map((m) => m.name).sort();
-  }
-
   close(): Promise<void> {
     this.closed ??= (async () => {
-      this.requests.close(new EngineClosedError());
-      await Promise.allSettled([...this.models.values()].map((m) => this.retire(m)));
+      this.closing.abort(new EngineClosedError());
+      await Promise.allSettled([...this.models].map((m) => m.dispose()));
       this.log("info", "engine closed", { engine: this.name });
     })();
     return this.closed;
   }
+}
 
-  private stream(entry: CatalogEntry, options: ModelOptions, prompt: string, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
-    return this.requests.run(callerSignal, (signal) => this.streamUnder(entry, options, prompt, signal, callerSignal, onText));
+/**
+ * A simulated model in memory. As in a batching engine, the streams of one batch (`batchSize`
+ * sequences) take their tokens from common decode steps (StepClock); steps are absolute, so a
+ * late timer does not slow the rate down.
+ */
+class SimulatedModel implements LoadedModel {
+  readonly slots: number;
+  private readonly requests = new RequestSignals();
+  private readonly pool: SlotPool<number>;
+  /** decode steps, one clock per batch of sequences: the streams of one batch get their tokens together */
+  private readonly clocks: StepClock[];
+  private disposed = false;
+
+  constructor(
+    readonly name: string,
+    readonly contextSize: number,
+    readonly loadDurationNs: number,
+    private readonly config: SimulatedEngineConfig,
+    private readonly log: EngineLog,
+    private readonly onDisposed: () => void,
+  ) {
+    this.slots = config.numParallel;
+    this.pool = new SlotPool(Array.from({ length: config.numParallel }, (_, i) => i));
+    // one clock per batch of sequences, their steps spread evenly over the token interval
+    const interval = 1000 / config.tokensPerSecond;
+    const batches = Math.ceil(config.numParallel / config.batchSize);
+    this.clocks = Array.from({ length: batches }, (_, i) => new StepClock(interval, (i * interval) / batches));
   }
 
-  /** stream() with the request's signal (the caller's, or the engine closing). */
-  private async streamUnder(entry: CatalogEntry, options: ModelOptions, prompt: string, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
-    const { model, loadNs } = await this.acquire(entry, signal, callerSignal);
-    try {
-      await this.takeSlot(model, signal, callerSignal);
+  generate(req: GenerateRequest): Promise<GenerateResult> {
+    return this.stream(promptText(req.messages), req);
+  }
+
+  complete(req: CompleteRequest): Promise<GenerateResult> {
+    return this.stream(req.prompt + (req.suffix ?? ""), req);
+  }
+
+  /** Deterministic unit vectors (64 dims) from each input's text, after the prompt-evaluation time. */
+  embed(req: EmbedRequest): Promise<EmbedResult> {
+    return this.requests.run(req.signal, async (signal) => {
+      const promptTokens = req.inputs.reduce((sum, input) => sum + tokenCount(input), 0);
+      const started = performance.now();
+      await sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, req.signal);
+      const vectors = req.inputs.map((input) => vectorFor(input, req.dimensions ?? EMBED_DIMS));
+      return { vectors, metrics: { load_duration: 0, prompt_eval_count: promptTokens, prompt_cached_count: 0, prompt_eval_duration: nsSince(started), eval_count: 0, eval_duration: 0 } };
+    });
+  }
+
+  /** Requests still waiting or running reject with EngineClosedError. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.requests.close(new EngineClosedError());
+    this.pool.close(new EngineClosedError());
+    this.onDisposed();
+    this.log("info", "model unloaded", { model: this.name, engine: "simulated" });
+  }
+
+  private stream(prompt: string, req: { options: ModelOptions; signal: AbortSignal; onText: (text: string) => void }): Promise<GenerateResult> {
+    return this.requests.run(req.signal, async (signal) => {
+      // the pool takes the request out of its line when `signal` aborts
+      const slot = await this.pool.acquire(signal).catch(rethrowAbort(signal, req.signal));
       try {
-        return await this.decode(model, prompt, options, loadNs, signal, callerSignal, onText);
+        return await this.decode(prompt, req.options, signal, req.signal, req.onText);
       } finally {
-        this.freeSlot(model);
+        this.pool.release(slot);
       }
-    } finally {
-      this.release(model);
-    }
+    });
   }
 
-  private async decode(model: SimModel, prompt: string, options: ModelOptions, loadNs: number, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
+  private async decode(prompt: string, options: ModelOptions, signal: AbortSignal, callerSignal: AbortSignal, onText: (text: string) => void): Promise<GenerateResult> {
     const promptTokens = tokenCount(prompt);
     const promptStarted = performance.now();
-    await this.sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, callerSignal);
+    await sleep((promptTokens / this.config.promptTokensPerSecond) * 1000, signal, callerSignal);
     const promptEvalNs = nsSince(promptStarted);
     const numPredict = options.num_predict !== undefined && options.num_predict >= 0 ? options.num_predict : (this.config.defaultNumPredict ?? 128);
     const seed = hash(prompt);
@@ -175,11 +182,11 @@ export class SimulatedEngine implements Engine {
     let text = "";
     let count = 0;
     // The simulation has no cache: every prompt token is evaluated.
-    const metrics = () => ({ load_duration: loadNs, prompt_eval_count: promptTokens, prompt_cached_count: 0, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
+    const metrics = () => ({ load_duration: 0, prompt_eval_count: promptTokens, prompt_cached_count: 0, prompt_eval_duration: promptEvalNs, eval_count: count, eval_duration: nsSince(decodeStarted) });
     // a new stream joins the batch with the most room
-    const clock = model.clocks.reduce((least, c) => (c.running < least.running ? c : least));
+    const clock = this.clocks.reduce((least, c) => (c.running < least.running ? c : least));
     clock.running++;
-    const ticks = this.ticker(clock, signal, callerSignal);
+    const ticks = ticker(clock, signal, callerSignal);
     const firstStep = clock.current() + 1;
     try {
       while (count < numPredict) {
@@ -199,119 +206,46 @@ export class SimulatedEngine implements Engine {
     }
     return { doneReason: "length", text, metrics: metrics() };
   }
+}
 
-  /** The model, loading it first if needed (a model being unloaded is waited for, then loaded again). */
-  private async acquire(entry: CatalogEntry, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<{ model: SimModel; loadNs: number }> {
-    for (;;) {
-      if (this.requests.closed.aborted) throw new EngineClosedError();
-      let model = this.models.get(entry.name);
-      if (model?.retiring) {
-        await this.abortable(model.retiring, signal, callerSignal);
-        continue;
-      }
-      if (!model) model = this.startLoad(entry.name);
-      model.users++;
-      if (model.loaded) return { model, loadNs: 0 };
-      const started = performance.now();
-      try {
-        await this.abortable(model.ready, signal, callerSignal);
-      } catch (error) {
-        this.release(model);
-        throw error;
-      }
-      return { model, loadNs: nsSince(started) };
-    }
-  }
+/** Waits `ms` (≤ 0: a macrotask turn is skipped only when needed); rejects on abort. */
+function sleep(ms: number, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<void> {
+  return abortable(new Promise<void>((resolve) => (ms <= 0 ? resolve() : setTimeout(resolve, ms))), signal, callerSignal);
+}
 
-  private startLoad(name: string): SimModel {
-    const model: SimModel = { name, ready: undefined as unknown as Promise<void>, loaded: false, busy: 0, waiters: [], users: 0, onIdle: undefined, retiring: undefined, clocks: this.stepClocks() };
-    const started = performance.now();
-    model.ready = this.sleep(this.config.loadMs, this.requests.closed, undefined).then(() => {
-      model.loaded = true;
-      this.log("info", "model loaded", { model: name, engine: this.name, ms: Math.round(performance.now() - started), sizeBytes: this.config.modelBytes });
-    });
-    model.ready.catch(() => {});
-    this.models.set(name, model);
-    return model;
-  }
+/**
+ * Waits between tokens with one abort listener for the whole decode: the simulation has to cost
+ * next to nothing, and an AbortSignal listener added and removed per token was a visible share
+ * of a simulated worker's CPU at hundreds of streams.
+ */
+function ticker(clock: StepClock, signal: AbortSignal, callerSignal: AbortSignal) {
+  let interrupt: ((error: unknown) => void) | undefined;
+  const onAbort = () => interrupt?.(abortError(callerSignal));
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    until: (step: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal.aborted) return reject(abortError(callerSignal));
+        const wait = clock.at(step, resolve);
+        interrupt = (error) => {
+          wait.cancel();
+          reject(error);
+        };
+      }),
+    dispose: () => signal.removeEventListener("abort", onAbort),
+  };
+}
 
-  /** One clock per batch of sequences, their steps spread evenly over the token interval. */
-  private stepClocks(): StepClock[] {
-    const interval = 1000 / this.config.tokensPerSecond;
-    const batches = Math.ceil(this.config.numParallel / this.config.batchSize);
-    return Array.from({ length: batches }, (_, i) => new StepClock(interval, (i * interval) / batches));
-  }
+/** `promise`, or the documented error as soon as `signal` aborts (the caller's abort or close()). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<T> {
+  return raceSignal(promise, signal).catch(rethrowAbort(signal, callerSignal));
+}
 
-  private release(model: SimModel): void {
-    model.users--;
-    if (model.users === 0) model.onIdle?.();
-  }
-
-  private retire(model: SimModel): Promise<void> {
-    model.retiring ??= (async () => {
-      if (model.users > 0) await new Promise<void>((resolve) => (model.onIdle = resolve));
-      await model.ready.catch(() => {});
-      if (model.loaded) this.log("info", "model unloaded", { model: model.name, engine: this.name });
-      model.loaded = false;
-      if (this.models.get(model.name) === model) this.models.delete(model.name);
-    })();
-    return model.retiring;
-  }
-
-  private async takeSlot(model: SimModel, signal: AbortSignal, callerSignal: AbortSignal): Promise<void> {
-    while (model.busy >= this.config.numParallel) {
-      let wake!: () => void;
-      const freed = new Promise<void>((resolve) => (wake = resolve));
-      model.waiters.push(wake);
-      try {
-        await this.abortable(freed, signal, callerSignal);
-      } finally {
-        const at = model.waiters.indexOf(wake);
-        if (at !== -1) model.waiters.splice(at, 1);
-      }
-    }
-    model.busy++;
-  }
-
-  private freeSlot(model: SimModel): void {
-    model.busy--;
-    model.waiters.shift()?.();
-  }
-
-  /** Waits `ms` (≤ 0: a macrotask turn is skipped only when needed); rejects on abort. */
-  private sleep(ms: number, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<void> {
-    return this.abortable(new Promise<void>((resolve) => (ms <= 0 ? resolve() : setTimeout(resolve, ms))), signal, callerSignal);
-  }
-
-  /**
-   * Waits between tokens with one abort listener for the whole decode: the simulation has to cost
-   * next to nothing, and an AbortSignal listener added and removed per token was a visible share
-   * of a simulated worker's CPU at hundreds of streams.
-   */
-  private ticker(clock: StepClock, signal: AbortSignal, callerSignal: AbortSignal) {
-    let interrupt: ((error: unknown) => void) | undefined;
-    const onAbort = () => interrupt?.(abortError(callerSignal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    return {
-      until: (step: number) =>
-        new Promise<void>((resolve, reject) => {
-          if (signal.aborted) return reject(abortError(callerSignal));
-          const wait = clock.at(step, resolve);
-          interrupt = (error) => {
-            wait.cancel();
-            reject(error);
-          };
-        }),
-      dispose: () => signal.removeEventListener("abort", onAbort),
-    };
-  }
-
-  /** `promise`, or the documented error as soon as `signal` aborts (the caller's abort or close()). */
-  private abortable<T>(promise: Promise<T>, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<T> {
-    return raceSignal(promise, signal).catch((error: unknown) => {
-      throw signal.aborted ? abortError(callerSignal) : error;
-    });
-  }
+/** A failure as the documented error when `signal` aborted, else as it is. */
+function rethrowAbort(signal: AbortSignal, callerSignal: AbortSignal | undefined): (error: unknown) => never {
+  return (error) => {
+    throw signal.aborted ? abortError(callerSignal) : error;
+  };
 }
 
 /** What an aborted wait throws: the caller stopped the generation, or the engine is closing. */
