@@ -2,7 +2,7 @@ export { LlamaEngine } from "./engine.ts";
 export type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLog, EngineLogLevel, GenerateRequest, GenerateResult } from "./types.ts";
 export { EngineError, EngineClosedError, EngineRequestError, GenerationAbortedError, type PartialGeneration } from "./errors.ts";
 export { toSamplingSettings, type SamplingSettings, type SamplingMapping } from "./sampling.ts";
-export { toLoadSettings, resolveLoadSettings, sameLoadSettings, loadSettingsKey, type LoadSettings, type LoadAdjustment } from "./load-options.ts";
+export { toLoadSettings, resolveLoadSettings, loadSettingsKey, type LoadSettings, type LoadAdjustment } from "./load-options.ts";
 export { planLlamaLoad, type LoadPlan } from "./load-plan.ts";
 export { toChatHistory } from "./chat-history.ts";
 export { PlainChatWrapper, chatWrapperFor } from "./chat-wrapper.ts";

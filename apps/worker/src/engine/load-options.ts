@@ -109,16 +109,6 @@ export function toLoadSettings(options: ModelOptions, model: ModelShape, default
   return resolveLoadSettings(options, model, defaults).settings;
 }
 
-export function sameLoadSettings(a: LoadSettings, b: LoadSettings): boolean {
-  return (
-    a.contextSize === b.contextSize &&
-    a.batchSize === b.batchSize &&
-    a.threads === b.threads &&
-    a.useMmap === b.useMmap &&
-    a.gpuLayers === b.gpuLayers
-  );
-}
-
 /** One string per distinct LoadSettings: residency compares copies by it. */
 export function loadSettingsKey(s: LoadSettings): string {
   return `ctx=${s.contextSize} batch=${s.batchSize} threads=${s.threads} mmap=${s.useMmap ?? "auto"} gpu=${s.gpuLayers ?? "auto"}`;
