@@ -8,6 +8,11 @@ export interface Deployment {
   gatewayUrls: string[];
   /** processes that run jobs (the single process, or the worker processes) */
   workers: CaravanProcess[];
+  /**
+   * each worker's GET /metrics, in the order of `workers` (the single process serves the
+   * worker's metrics on its gateway's port): what a worker did (loads, tokens) is read there
+   */
+  workerMetricsUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -17,7 +22,7 @@ const COMMON_ENV = { CARAVAN_MODELS: MODELS_DIR, CARAVAN_THREADS: "1", CARAVAN_N
 export async function startSingleProcess(env: Record<string, string> = {}): Promise<Deployment> {
   const port = await freePort();
   const proc = await startCaravan("single", { ...COMMON_ENV, CARAVAN_HOST: `127.0.0.1:${port}`, REDIS_URL: "", ...env });
-  return { name: "in-process", gatewayUrls: [`http://127.0.0.1:${port}`], workers: [proc], stop: async () => void (await proc.stop()) };
+  return { name: "in-process", gatewayUrls: [`http://127.0.0.1:${port}`], workers: [proc], workerMetricsUrls: [`http://127.0.0.1:${port}/metrics`], stop: async () => void (await proc.stop()) };
 }
 
 /** `pnpm start:gateway` ×G and `pnpm start:worker` ×W against a private redis-server. */
@@ -30,9 +35,14 @@ export async function startRedisCluster(options: {
 }): Promise<Deployment & { redis: TestRedis; gateways: CaravanProcess[] }> {
   const redis = await startRedis();
   const env = { ...COMMON_ENV, REDIS_URL: redis.url, CARAVAN_REDIS_PREFIX: `test-${process.pid}`, ...options.env };
-  const workers = await Promise.all(
-    Array.from({ length: options.workers }, (_, i) => startCaravan("worker", { ...env, CARAVAN_WORKER_ID: `worker-${i + 1}`, ...options.workerEnv?.(i) })),
-  );
+  // Each worker serves /metrics on a port of its own (unless the test sets one), not all on 9464.
+  const ports: number[] = [];
+  while (ports.length < options.workers) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const workerEnvs = ports.map((port, i) => ({ CARAVAN_METRICS_PORT: String(port), ...env, CARAVAN_WORKER_ID: `worker-${i + 1}`, ...options.workerEnv?.(i) }));
+  const workers = await Promise.all(workerEnvs.map((workerEnv) => startCaravan("worker", workerEnv)));
   const gateways: CaravanProcess[] = [];
   const gatewayUrls: string[] = [];
   for (let i = 0; i < options.gateways; i++) {
@@ -46,6 +56,7 @@ export async function startRedisCluster(options: {
     gateways,
     gatewayUrls,
     workers,
+    workerMetricsUrls: workerEnvs.map((workerEnv) => `http://127.0.0.1:${workerEnv.CARAVAN_METRICS_PORT}/metrics`),
     stop: async () => {
       await Promise.allSettled([...gateways, ...workers].map((p) => p.stop()));
       await redis.stop();

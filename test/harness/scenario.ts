@@ -4,7 +4,6 @@ import path from "node:path";
 import { startRedisCluster, type Deployment } from "./cluster.ts";
 import { ndjsonLines, postJson } from "./ndjson.ts";
 import { promValue } from "./otlp.ts";
-import { freePort } from "./ports.ts";
 import { MODELS_DIR, type CaravanProcess, type LogLine } from "./processes.ts";
 
 /**
@@ -194,30 +193,15 @@ export function forgetKilledWorker(deployment: Deployment, proc: CaravanProcess)
 /** Requests waiting for `name` (a short name like "alpha") in /api/ps's queues. */
 export const waitingFor = (ps: Ps, name: string) => ps.queues.find((q) => q.model === canonical(name))?.waiting ?? 0;
 
-export type ModelsCluster = Awaited<ReturnType<typeof startRedisCluster>> & {
-  /** each worker's own GET /metrics (CARAVAN_METRICS_PORT), in the order of `workers` */
-  workerMetricsUrls: string[];
-};
+export type ModelsCluster = Awaited<ReturnType<typeof startRedisCluster>>;
 
 /**
  * A Redis cluster (1 gateway unless told) serving a fresh temp models folder (alpha, beta,
- * gamma), each worker with its own /metrics port; its stop() also removes the folder. `url` is
- * the first gateway's.
+ * gamma); its stop() also removes the folder. `url` is the first gateway's.
  */
 export async function startModelsCluster(options: { gateways?: number; workers: number; env?: Record<string, string> }): Promise<{ cluster: ModelsCluster; url: string }> {
   const models = await tempModelsDir();
-  const ports: number[] = [];
-  while (ports.length < options.workers) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  const started = await startRedisCluster({
-    gateways: options.gateways ?? 1,
-    workers: options.workers,
-    env: { CARAVAN_MODELS: models.dir, ...options.env },
-    workerEnv: (index) => ({ CARAVAN_METRICS_PORT: String(ports[index]) }),
-  });
-  const cluster: ModelsCluster = Object.assign(started, { workerMetricsUrls: ports.map((port) => `http://127.0.0.1:${port}/metrics`) });
+  const cluster = await startRedisCluster({ gateways: options.gateways ?? 1, workers: options.workers, env: { CARAVAN_MODELS: models.dir, ...options.env } });
   const stop = cluster.stop;
   cluster.stop = async () => {
     await stop();
@@ -233,13 +217,23 @@ export async function metricAt(metricsUrl: string, name: string, labels: Record<
   return promValue(await response.text(), name, labels);
 }
 
-/** A metric of each worker of the cluster, in the order of `workers` (e.g. model loads, tokens generated). */
-export const workerMetric = (cluster: ModelsCluster, name: string, labels: Record<string, string> = {}) =>
-  Promise.all(cluster.workerMetricsUrls.map((metricsUrl) => metricAt(metricsUrl, name, labels)));
+/** A metric of each worker, in the order of `workers` (e.g. model loads, tokens generated); `only` picks some of them (a stopped worker has none). */
+export const workerMetric = (deployment: Deployment, name: string, labels: Record<string, string> = {}, only: CaravanProcess[] = deployment.workers) =>
+  Promise.all(only.map((worker) => metricAt(deployment.workerMetricsUrls[deployment.workers.indexOf(worker)]!, name, labels)));
 
 /** The model label a worker's and a gateway's metrics carry, for a short name like "alpha". */
 export const modelLabel = (name: string) => ({ gen_ai_request_model: canonical(name) });
 
-/** Output tokens the cluster's workers generated for `name`, in all (a stopped generation counts what it made). */
-export const tokensGenerated = async (cluster: ModelsCluster, name: string) =>
-  (await workerMetric(cluster, "caravan_tokens_generated_total", modelLabel(name))).reduce((a, b) => a + b, 0);
+/** Output tokens the workers (or `only` some) generated for `name`, in all; a stopped generation counts what it made, when it stopped. */
+export const tokensGenerated = async (deployment: Deployment, name: string, only?: CaravanProcess[]) =>
+  (await workerMetric(deployment, "caravan_tokens_generated_total", modelLabel(name), only)).reduce((a, b) => a + b, 0);
+
+/**
+ * Waits for a generation of `name` that had produced text to end on its worker, and resolves
+ * with its tokens. A worker counts a job's tokens when the job ends (done, or stopped), so the
+ * count passing `before` (read before the request) is that event.
+ */
+export async function generationEnded(deployment: Deployment, name: string, before: number, timeoutMs: number): Promise<number> {
+  const after = await pollUntil(() => tokensGenerated(deployment, name), (n) => n > before, timeoutMs, `the generation of ${name} to end on its worker`);
+  return after - before;
+}
