@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster } from "../harness/cluster.ts";
 import { ndjsonLines, postJson } from "../harness/ndjson.ts";
-import { chatOnce } from "../harness/scenario.ts";
+import { chatOnce, generationEnded, tokensGenerated } from "../harness/scenario.ts";
 
 // A gateway killed mid-stream: the worker notices that nobody listens to the job any more (its
 // next chunk reaches no subscriber) and stops generating; the other gateway keeps serving.
@@ -14,17 +14,17 @@ describe("a gateway dies mid-stream", () => {
 
   it("stops its job on the worker within seconds; the other gateway keeps serving", async () => {
     const [doomed, survivor] = cluster.gatewayUrls as [string, string];
+    const before = await tokensGenerated(cluster, "stories260K");
     // ~4000 tokens if nothing stops it (num_ctx 4096, no num_predict)
     const response = await postJson(`${doomed}/api/chat`, { model: "stories260K", messages: [{ role: "user", content: "Once upon a time" }], options: { temperature: 0, num_ctx: 4096 } });
     const lines = ndjsonLines(response);
     expect((await lines.next()).value).toMatchObject({ done: false });
-    const killedAt = Date.now();
     cluster.gateways[0]!.child.kill("SIGKILL");
     await lines.return?.(undefined).catch(() => undefined);
 
-    const stopped = await cluster.workers[0]!.waitForLog((l) => l.msg === "generation stopped: request cancelled", 10_000);
-    expect(Date.now() - killedAt).toBeLessThan(5000);
-    expect(stopped.eval_count as number).toBeLessThan(1000);
+    // It ends on the worker after a fraction of the ~4000 tokens it would otherwise make (a bound
+    // in tokens: a few hundred a second here, so within seconds, on a slow machine as on a fast one).
+    expect(await generationEnded(cluster, "stories260K", before, 10_000)).toBeLessThan(1000);
 
     const after = await chatOnce(survivor, { model: "stories260K", messages: [{ role: "user", content: "Hi" }], stream: false, options: { num_predict: 5 } });
     expect(after.status).toBe(200);
