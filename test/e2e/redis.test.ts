@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster } from "../harness/cluster.ts";
 import { postJson } from "../harness/ndjson.ts";
+import { modelLabel, workerMetric } from "../harness/scenario.ts";
 import { chatSuite, MODEL } from "./chat-suite.ts";
 
 chatSuite("caravan over Redis (start:gateway + start:worker)", () => startRedisCluster({ gateways: 1, workers: 1 }));
@@ -29,8 +30,9 @@ describe("two gateways and two workers on one Redis", () => {
     );
     const answers = await Promise.all(requests);
     for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { done: true, eval_count: TOKENS } });
-    const served = cluster.workers.map((worker) => worker.logs.filter((line) => line.msg === "job finished").length);
-    expect(served.reduce((a, b) => a + b, 0)).toBe(REQUESTS);
-    for (const count of served) expect(count).toBeGreaterThan(0);
+    // both workers served some: each generated tokens, and all of them between them
+    const served = await workerMetric(cluster, "caravan_tokens_generated_total", modelLabel(MODEL));
+    expect(served.reduce((a, b) => a + b, 0)).toBe(REQUESTS * TOKENS);
+    for (const tokens of served) expect(tokens).toBeGreaterThan(0);
   });
 });
