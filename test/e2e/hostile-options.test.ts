@@ -93,7 +93,7 @@ describe("hostile load options on `pnpm start` (one process, runner processes, a
     expect(rss.peaks.size).toBeGreaterThanOrEqual(2); // the process and at least one runner
     expect(rss.highest).toBeLessThan(BUDGET);
 
-    // The clamp was logged, as Ollama warns.
+    // The clamp was logged, as Ollama warns (the warning line is the feature: no endpoint reports it).
     const warning = await deployment.workers[0]!.waitForLog((l) => l.option === "num_ctx" && l.asked === 1e12, 5000);
     expect(warning).toMatchObject({ level: 40, used: 2048, model: "stories260k:latest" }); // pino's warn
   });

@@ -60,6 +60,7 @@ describe("a model's sidecar file", () => {
   });
 
   it("a problem in it is logged, not fatal", async () => {
+    // the warning line is the feature: the log is where a sidecar's problems are reported
     const warning = await deployment.workers[0]!.waitForLog((l) => typeof l.msg === "string" && l.msg.includes("ADAPTER is not supported"), 5000);
     expect(warning.msg).toContain("teller.modelfile");
   });

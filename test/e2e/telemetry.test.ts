@@ -294,6 +294,8 @@ describe("telemetry in one process with no OTLP endpoint", () => {
     expect(promValue(text, "caravan_requests_rejected_total", { caravan_reject_reason: "not_found" })).toBe(1);
     expect(text).toMatch(/^target_info\{.*service_name="caravan"/m);
 
+    // The "request" log line is the feature under test here (its fields, and no prompt or output
+    // text in it), so the log is the oracle; metrics are checked above.
     const proc = single.workers[0]!;
     const line = await proc.waitForLog((l) => l.msg === "request" && l.path === "/api/chat" && l.status === 200, 5000);
     expect(line).toMatchObject({
