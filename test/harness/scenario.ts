@@ -4,12 +4,12 @@ import path from "node:path";
 import { startRedisCluster, type Deployment } from "./cluster.ts";
 import { ndjsonLines, postJson } from "./ndjson.ts";
 import { promValue } from "./otlp.ts";
-import { MODELS_DIR, type CaravanProcess, type LogLine } from "./processes.ts";
+import { MODELS_DIR, type CaravanProcess } from "./processes.ts";
 
 /**
  * Helpers for end-to-end scenarios about residency, backpressure and worker loss: several model
- * names on one tiny file, /api/ps polling, streams read in the background, the gateway's and each
- * worker's /metrics, and log queries (for the few checks where the log line is the feature).
+ * names on one tiny file, /api/ps polling, streams read in the background, and the gateway's and
+ * each worker's /metrics: what a worker did is read there, not from its log.
  */
 
 /** A temporary models folder where each name is a symlink to stories260K.gguf: distinct models, tiny real weights. */
@@ -152,11 +152,6 @@ export class ChatStream {
   describe(): string {
     return `${this.lines.length} line(s), last: ${JSON.stringify(this.lines.slice(-3).map((l) => l.line))}`;
   }
-}
-
-/** Log lines of one process with this `msg` (and, if given, this canonical model). */
-export function logsOf(proc: CaravanProcess, msg: string, name?: string): LogLine[] {
-  return proc.logs.filter((line) => line.msg === msg && (name === undefined || line.model === canonical(name)));
 }
 
 /** The worker process a worker id from /api/ps names (the harness names them worker-1, worker-2, …). */
