@@ -5,11 +5,11 @@ import { canonical, chatBody, chatOnce, copiesOf, getPs, modelLabel, startModels
  * Residency across a cluster (real redis-server, real worker processes, real tiny model under
  * three names): warm-first placement, spill-over under backlog, keep_alive, and eviction.
  *
- * Requests never set num_ctx: a num_ctx other than the one a copy was loaded with makes the engine
- * reload it, which would add loads that have nothing to do with residency.
+ * Requests never set num_ctx: a num_ctx other than the one a copy was loaded with makes residency
+ * load it again with that context, which would add loads that have nothing to do with placement.
  *
- * What each worker did is read from its own /metrics, not its log: loads (residency's, and any
- * engine reload) and output tokens, per model.
+ * What each worker did is read from its own /metrics, not its log: loads and output tokens, per
+ * model.
  */
 
 /** Loads of `name` on each worker, in order (e.g. [0, 1, 0]). */
