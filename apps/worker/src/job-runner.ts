@@ -3,9 +3,10 @@ import type { JobContext } from "@caravan/transport";
 import type { Logger } from "pino";
 import { findModel, type CatalogEntry } from "./catalog/index.ts";
 import { withModelDefaults } from "./model-defaults.ts";
-import { EngineRequestError, GenerationAbortedError, type LoadedModel } from "./engine/index.ts";
+import { GenerationAbortedError, type LoadedModel } from "./engine/index.ts";
+import { wireError } from "./errors.ts";
 import { ChunkBatcher } from "./chunk-batcher.ts";
-import { NoRoomError, TooLargeError, type Residency } from "./residency/index.ts";
+import type { Residency } from "./residency/index.ts";
 import { JobSpan } from "./telemetry/job-span.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
@@ -135,28 +136,20 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     log.info({ job: job.id, trace_id: span.traceId, model: entry.name, done_reason: result.doneReason, ...metrics }, "job finished");
     await settle();
     await ctx.emit({ type: "done", done_reason: result.doneReason, metrics, worker_id: workerId });
-  } catch (error) {
+  } catch (thrown) {
     await batcher.drain();
-    if (error instanceof GenerationAbortedError || ctx.signal.aborted) {
+    // Whatever the engine threw once the client had gone, the job was cancelled.
+    const error = ctx.signal.aborted && !(thrown instanceof GenerationAbortedError) ? new GenerationAbortedError(ctx.signal.reason) : thrown;
+    const wire = wireError(error, "job");
+    if (error instanceof GenerationAbortedError) {
       // Logged with what had been generated, so a stop is visible on the worker's side.
-      const partial = error instanceof GenerationAbortedError ? error.partial : undefined;
-      span.partial(partial?.metrics.eval_count ?? 0);
-      log.info({ job: job.id, model: entry.name, eval_count: partial?.metrics.eval_count ?? 0 }, "generation stopped: request cancelled");
-      await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
-      return;
+      const evalCount = error.partial?.metrics.eval_count ?? 0;
+      span.partial(evalCount);
+      log.info({ job: job.id, model: entry.name, eval_count: evalCount }, "generation stopped: request cancelled");
+    } else if (wire.code === "engine_error") {
+      log.error({ job: job.id, model: entry.name, err: error }, "generation failed");
     }
-    // Options that would need more memory than this worker has: the request's to change.
-    if (error instanceof EngineRequestError || error instanceof TooLargeError) {
-      await ctx.emit({ type: "error", code: "bad_request", message: error.message });
-      return;
-    }
-    // A reload for other load options that busy models leave no room for now: try again later.
-    if (error instanceof NoRoomError) {
-      await ctx.emit({ type: "error", code: "unavailable", message: error.message });
-      return;
-    }
-    log.error({ job: job.id, model: entry.name, err: error }, "generation failed");
-    await ctx.emit({ type: "error", code: "engine_error", message: error instanceof Error ? error.message : String(error) });
+    await ctx.emit({ type: "error", ...wire });
   } finally {
     lease?.release();
   }

@@ -7,10 +7,11 @@ import type { Logger } from "pino";
 import { describeModel, findModel, scanModels, type CatalogEntry } from "./catalog/index.ts";
 import type { WorkerConfig } from "./config.ts";
 import { IsolatedEngine, LlamaEngine, loadCopy, SimulatedEngine, simulatedCatalog, type Engine, type LoadedModel } from "./engine/index.ts";
+import { wireError } from "./errors.ts";
 import { runJob } from "./job-runner.ts";
 import { modelCommands } from "./models/commands.ts";
 import { modelsFolderId } from "./models/folder-id.ts";
-import { defaultMemoryBudget, NoRoomError, Residency, ResidencyClosedError, systemClock, TooLargeError } from "./residency/index.ts";
+import { defaultMemoryBudget, Residency, systemClock } from "./residency/index.ts";
 import { WorkerTelemetry } from "./telemetry/worker-telemetry.ts";
 
 /** How often a worker rescans its models folder and re-advertises its state (its heartbeat). */
@@ -121,10 +122,7 @@ export async function startWorker(config: WorkerConfig, transport: WorkerTranspo
       telemetry.loadSpan(command.model, command.trace, loadDurationNs);
       return { ok: true, load_duration: loadDurationNs };
     } catch (error) {
-      if (error instanceof NoRoomError) return { ok: false, code: "no_room", message: error.message };
-      if (error instanceof TooLargeError) return { ok: false, code: "too_large", message: error.message };
-      if (error instanceof ResidencyClosedError) return { ok: false, code: "draining", message: error.message };
-      return { ok: false, code: "engine_error", message: error instanceof Error ? error.message : String(error) };
+      return { ok: false, ...wireError(error, "command") };
     }
   };
 

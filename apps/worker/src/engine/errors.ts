@@ -1,10 +1,9 @@
 import type { WorkerMetrics } from "@caravan/protocol";
+import { WorkerError, type WorkerErrorCode } from "../errors.ts";
 
-/**
- * Errors the engine throws, each with a stable code from the protocol's ErrorCode.
- */
-export class EngineError extends Error {
-  readonly code: "engine_error" | "cancelled" | "bad_request" = "engine_error";
+/** Errors the engine throws, each with its stable code (see WIRE_CODES for how it goes on the wire). */
+export class EngineError extends WorkerError {
+  readonly code: WorkerErrorCode = "engine_error";
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "EngineError";

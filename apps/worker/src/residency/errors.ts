@@ -1,5 +1,7 @@
+import { WorkerError } from "../errors.ts";
+
 /** The model cannot fit beside the models that are busy or loading; nothing was evicted. */
-export class NoRoomError extends Error {
+export class NoRoomError extends WorkerError {
   readonly code = "no_room";
   constructor(message: string) {
     super(message);
@@ -12,7 +14,7 @@ export class NoRoomError extends Error {
  * budget: refused before anything is allocated. The request's fault when an option (num_ctx)
  * made it so; the message names the option and the budget.
  */
-export class TooLargeError extends Error {
+export class TooLargeError extends WorkerError {
   readonly code = "too_large";
   constructor(message: string) {
     super(message);
@@ -21,7 +23,7 @@ export class TooLargeError extends Error {
 }
 
 /** unloadAll() was called: the worker is shutting down and takes no new loads or jobs. */
-export class ResidencyClosedError extends Error {
+export class ResidencyClosedError extends WorkerError {
   readonly code = "draining";
   constructor(model: string) {
     super(`cannot use ${model}: this worker is shutting down`);
