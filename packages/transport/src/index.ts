@@ -7,3 +7,4 @@ export { RedisWorkerTransport } from "./redis/worker.ts";
 export type { RedisTransportOptions } from "./redis/options.ts";
 export { redisNames } from "./redis/keys.ts";
 export { luaScript } from "./redis/lua-script.ts";
+export { overRedis } from "./redis/unreachable.ts";

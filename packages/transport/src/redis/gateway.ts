@@ -9,6 +9,7 @@ import { TransportUnavailableError } from "../unavailable.ts";
 import { CANCELLED_MARKER_TTL_S, redisNames, type RedisNames } from "./keys.ts";
 import { RedisLedger } from "./ledger.ts";
 import type { RedisTransportOptions } from "./options.ts";
+import { overRedis } from "./unreachable.ts";
 
 const WORKERS_CACHE_MS = 1000;
 /** A command that gets no answer in this long fails (a connection can die without a close). */
@@ -18,7 +19,8 @@ const COMMAND_TIMEOUT_MS = 5000;
  * The gateway's side over Redis: jobs go onto a BullMQ queue per model. The events of all this
  * gateway's jobs come back on one pub/sub channel of its own (a message holds one event or an
  * array of them, each naming its job), subscribed once before the first job is sent; each
- * command's reply comes back on its own channel, subscribed before sending.
+ * command's reply comes back on its own channel, subscribed before sending. Redis being
+ * unreachable is a TransportUnavailableError: at once (ready()), or from the call it failed.
  */
 export class RedisGatewayTransport implements GatewayTransport {
   private readonly names: RedisNames;
@@ -101,7 +103,7 @@ export class RedisGatewayTransport implements GatewayTransport {
       this.repliesSubscribed = undefined;
       throw error;
     });
-    await this.repliesSubscribed;
+    await overRedis(this.repliesSubscribed);
     this.jobs.set(job.id, {
       onMessage: (message) => {
         const parsed = JobEvent.safeParse(message);
@@ -112,21 +114,24 @@ export class RedisGatewayTransport implements GatewayTransport {
     });
     const release = async () => void this.jobs.delete(job.id);
     try {
-      await this.queue(job.model).add("chat", { ...job, reply_to: this.replies }, {
-        jobId: job.id,
-        removeOnComplete: true,
-        removeOnFail: true,
-        attempts: 1,
-        // BullMQ takes prioritized jobs lowest number first, equal numbers in arrival order.
-        ...(options.priority !== undefined && { priority: options.priority }),
-      });
+      await overRedis(
+        this.queue(job.model).add("chat", { ...job, reply_to: this.replies }, {
+          jobId: job.id,
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: 1,
+          // BullMQ takes prioritized jobs lowest number first, equal numbers in arrival order.
+          ...(options.priority !== undefined && { priority: options.priority }),
+        }),
+      );
     } catch (error) {
       await release();
       throw error;
     }
-    return { cancel: (reason) => this.cancel(job, reason), release };
+    return { cancel: (reason) => overRedis(this.cancel(job, reason)), release };
   }
 
+  /** Its ioredis failures stay as they are: every caller catches them and quotes them per worker. */
   async command(workerId: string, command: WorkerCommand, timeoutMs: number, options: CommandOptions = {}): Promise<CommandReply> {
     // A cancel travels like a job's: the worker keeps command ids and job ids in one map.
     const cancel = () => {
@@ -164,11 +169,11 @@ export class RedisGatewayTransport implements GatewayTransport {
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     this.ready();
-    return (await this.redis.set(this.names.claim(key), "1", "PX", ttlMs, "NX")) === "OK";
+    return (await overRedis(this.redis.set(this.names.claim(key), "1", "PX", ttlMs, "NX"))) === "OK";
   }
 
   async releaseClaim(key: string): Promise<void> {
-    await this.redis.del(this.names.claim(key));
+    await overRedis(this.redis.del(this.names.claim(key)));
   }
 
   async workers(): Promise<WorkerState[]> {
@@ -199,7 +204,7 @@ export class RedisGatewayTransport implements GatewayTransport {
   }
 
   private startWorkersRead(): Promise<WorkerState[]> {
-    const states = this.readWorkers();
+    const states = overRedis(this.readWorkers());
     this.workersCache = { at: Date.now(), states };
     const settled: Promise<void> = states
       .catch(() => {

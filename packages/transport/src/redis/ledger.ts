@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Admission, QueueLimits, QueueStats } from "../types.ts";
 import type { RedisNames } from "./keys.ts";
 import { luaScript } from "./lua-script.ts";
+import { overRedis } from "./unreachable.ts";
 
 /**
  * Admission across gateways in one Lua script, so the bound holds exactly however many
@@ -66,7 +67,7 @@ export class RedisLedger {
   }
 
   async leave(model: string, jobId: string): Promise<void> {
-    await this.redis.zrem(this.names.queuedPrefix + model, jobId);
+    await overRedis(this.redis.zrem(this.names.queuedPrefix + model, jobId));
   }
 
   async stats(): Promise<QueueStats[]> {
