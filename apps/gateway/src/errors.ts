@@ -32,42 +32,30 @@ export const noWorkerAvailable = () => new HttpError(503, "unavailable", "no wor
 export const serverBusy = () =>
   new HttpError(503, "server_busy", "server busy, please try again.  maximum pending requests exceeded", { "Retry-After": "1" });
 
-/** The HTTP status for an error a worker reported about a job. */
-export function statusForWorkerError(code: ErrorCode): HttpError["status"] {
-  switch (code) {
-    case "model_not_found":
-      return 404;
-    case "bad_request":
-      return 400;
-    case "cancelled":
-      return 499;
-    case "worker_lost":
-    case "queue_timeout":
-    case "unavailable":
-      return 503;
-    default:
-      return 500;
-  }
-}
+/** The HTTP status of each code a worker reports about a job: the one mapping from the wire to HTTP. */
+export const WORKER_ERROR_STATUS: Readonly<Record<ErrorCode, HttpError["status"]>> = {
+  model_not_found: 404,
+  bad_request: 400,
+  cancelled: 499,
+  engine_error: 500,
+  worker_lost: 503,
+  queue_timeout: 503,
+  unavailable: 503,
+  internal: 500,
+};
 
-/**
- * Whether `error` says Redis cannot be reached now: the transport's own error, or ioredis refusing
- * a command while disconnected (offline queue off) or timing one out.
- */
-export function redisUnavailable(error: unknown): boolean {
-  if (error instanceof TransportUnavailableError) return true;
-  const message = error instanceof Error ? error.message : "";
-  return /enableOfflineQueue|Connection is closed|Command timed out|ECONNREFUSED/.test(message);
-}
+/** The HTTP status for an error a worker reported about a job. */
+export const statusForWorkerError = (code: ErrorCode): HttpError["status"] => WORKER_ERROR_STATUS[code];
 
 /**
  * An app's onError, for one API's error body. An HttpError keeps its status and headers; Redis
- * being down or restarting is a quick 503 the client can retry, never a hang or a 500; anything
+ * being down or restarting (the transport's TransportUnavailableError, which the shared stores'
+ * calls throw too) is a quick 503 the client can retry, never a hang or a 500; anything
  * else is a 500 that says nothing of its cause (the log does).
  */
 export function errorHandler(log: Logger, body: (error: HttpError) => object): ErrorHandler {
   return (thrown, c) => {
-    const error = redisUnavailable(thrown) ? new HttpError(503, "unavailable", thrown instanceof TransportUnavailableError ? thrown.message : "Redis is unreachable; try again shortly", { "Retry-After": "2" }) : thrown;
+    const error = thrown instanceof TransportUnavailableError ? new HttpError(503, "unavailable", thrown.message, { "Retry-After": "2" }) : thrown;
     if (error instanceof HttpError) {
       if (error.status >= 500) log.error({ err: error, path: c.req.path }, error.message);
       // 499 (client closed) is not in Hono's list of codes, but any 4xx/5xx is valid on the wire.

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { luaScript } from "@caravan/transport";
+import { luaScript, overRedis } from "@caravan/transport";
 import { FAIR_TTL_MS, LEASE_STALE_MS, MAX_TAG, retryAfterS, WINDOW_MS, windowOf, type LimitStore, type Quota, type Verdict } from "./limit-store.ts";
 
 /**
@@ -53,7 +53,10 @@ return n
 
 const LIMITS = ["concurrency", "rpm", "tpm"] as const;
 
-/** LimitStore shared by every gateway of a cluster. Keys live under PREFIX:limits: and PREFIX:fair:. */
+/**
+ * LimitStore shared by every gateway of a cluster. Keys live under PREFIX:limits: and PREFIX:fair:.
+ * Redis being unreachable is the transport's TransportUnavailableError (luaScript, overRedis).
+ */
 export class RedisLimitStore implements LimitStore {
   private readonly acquireScript: (...args: Array<string | number>) => Promise<[number, number, number]>;
   private readonly fairEnterScript: (...args: Array<string | number>) => Promise<number>;
@@ -94,13 +97,13 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async release(keyId: string, leaseId: string): Promise<void> {
-    await this.redis.zrem(`${this.prefix}:limits:${keyId}:leases`, leaseId);
+    await overRedis(this.redis.zrem(`${this.prefix}:limits:${keyId}:leases`, leaseId));
   }
 
   async charge(keyId: string, tokens: number, now = Date.now()): Promise<void> {
     if (tokens <= 0) return;
     const key = `${this.prefix}:limits:${keyId}:tok:${windowOf(now).current}`;
-    await this.redis.multi().incrby(key, tokens).pexpire(key, WINDOW_MS * 2 + 5000).exec();
+    await overRedis(this.redis.multi().incrby(key, tokens).pexpire(key, WINDOW_MS * 2 + 5000).exec());
   }
 
   async fairEnter(model: string, keyId: string): Promise<number> {
