@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { WIRE_VERSION, type CommandProgress, type JobEvent, type JobMessage, type WorkerState } from "@caravan/protocol";
+import { WIRE_VERSION, type ChatJob, type CommandProgress, type JobEvent, type WorkerState } from "@caravan/protocol";
 import { InMemoryTransport, RedisGatewayTransport, RedisWorkerTransport, type CommandContext, type GatewayTransport, type JobHandler, type WorkerTransport } from "@caravan/transport";
 import { startRedis, type TestRedis } from "../harness/redis.ts";
 
@@ -31,7 +31,7 @@ const STATE: WorkerState = {
   gpu: false,
 };
 
-const job = (model = "m:latest"): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: randomUUID(), model, messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
+const job = (model = "m:latest"): ChatJob => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: randomUUID(), model, messages: [{ role: "user", content: "hi" }], options: {}, accepted_at: Date.now() });
 
 function collect() {
   const events: JobEvent[] = [];
@@ -76,7 +76,7 @@ function contract(name: string, makePair: () => Promise<Pair>) {
     const aborted = new Seen<string>();
     const handler: JobHandler = async (message, ctx) => {
       started.add(message.id, true);
-      const text = message.messages[0]!.content;
+      const text = message.kind === "chat" ? message.messages[0]!.content : "";
       if (text === "hang") {
         await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
         aborted.add(message.id, String((ctx.signal.reason as Error).message));

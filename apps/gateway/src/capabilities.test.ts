@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { AdvertisedModel, Capability } from "@caravan/protocol";
+import { GenerateRequest, type AdvertisedModel, type Capability } from "@caravan/protocol";
 import { assertCapable, capabilitiesFor } from "./capabilities.ts";
 import { HttpError } from "./errors.ts";
 import { ChatCompletionRequest, CompletionRequest } from "./openai/schemas.ts";
 import { chatCompletionToJob, completionToJob } from "./openai/to-job.ts";
+import { generate } from "./routes/generate.ts";
 
 const model = (capabilities: Capability[]): AdvertisedModel => ({
   name: "stories260k:latest",
@@ -67,5 +68,23 @@ describe("what an OpenAI request needs of its model", () => {
   it("a completion with a suffix needs fill-in-the-middle", () => {
     expect(completion({})).toEqual(["completion"]);
     expect(completion({ suffix: "b" })).toEqual(["completion", "insert"]);
+  });
+});
+
+describe("what /api/generate needs of its model", () => {
+  const needs = (body: Record<string, unknown>) => {
+    const request = GenerateRequest.parse({ model: "m", prompt: "a", ...body });
+    return generate.needs!(request, generate.toJob(request));
+  };
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a prompt", {}, ["completion"]],
+    ["thinking", { think: true }, ["completion", "thinking"]],
+    // a raw completion cannot think, yet Ollama refuses a model that cannot, as for a chat
+    ["raw with thinking", { raw: true, think: "high" }, ["completion", "thinking"]],
+    ["a suffix with thinking", { suffix: "b", think: true }, ["completion", "thinking", "insert"]],
+    ["images", { images: ["aGVsbG8="] }, ["completion", "vision"]],
+  ])("%s", (_name, body, expected) => {
+    expect(needs(body)).toEqual(expected);
   });
 });

@@ -1,4 +1,4 @@
-import type { AdvertisedModel, Capability, JobMessage } from "@caravan/protocol";
+import type { AdvertisedModel, Capability, JobMessage, Think } from "@caravan/protocol";
 import { HttpError } from "./errors.ts";
 
 /** A request its model cannot serve: Ollama's 400, told apart only in metrics (reject reason `capability`). */
@@ -27,13 +27,17 @@ export function assertCapable(model: AdvertisedModel, requestedName: string, nee
 /**
  * What a job needs its model to be able to do: generation or embedding by kind, plus tools,
  * thinking, insert (a suffix) and vision (images) when it asks for them. `think: false` and tools
- * under `tool_choice: "none"` (the model may not call them) need nothing.
+ * under `tool_choice: "none"` (the model may not call them) need nothing. `asked`: what the
+ * request asked for that its job does not carry (images no engine here can see, and /api/generate's
+ * `think` with `raw`, which a completion cannot do but Ollama still checks).
  */
-export function capabilitiesFor(job: JobMessage, hasImages = job.messages.some((message) => (message.images?.length ?? 0) > 0)): Capability[] {
+export function capabilitiesFor(job: JobMessage, asked: { images?: boolean; think?: Think } = {}): Capability[] {
+  const chat = job.kind === "chat" ? job : undefined;
   const needs: Capability[] = [job.kind === "embed" ? "embedding" : "completion"];
-  if ((job.tools?.length ?? 0) > 0 && job.tool_choice !== "none") needs.push("tools");
-  if (job.think !== undefined && job.think !== false) needs.push("thinking");
-  if (job.suffix !== undefined) needs.push("insert");
-  if (hasImages) needs.push("vision");
+  if (chat?.tools?.length && chat.tool_choice !== "none") needs.push("tools");
+  const think = chat ? chat.think : asked.think;
+  if (think !== undefined && think !== false) needs.push("thinking");
+  if (job.kind === "completion" && job.suffix !== undefined) needs.push("insert");
+  if (asked.images ?? chat?.messages.some((message) => (message.images?.length ?? 0) > 0)) needs.push("vision");
   return needs;
 }

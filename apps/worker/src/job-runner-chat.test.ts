@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
-import { JobMessage, WIRE_VERSION, type ChunkMessage } from "@caravan/protocol";
+import { JobMessage, WIRE_VERSION, type ChatJob, type ChunkMessage } from "@caravan/protocol";
 import type { EventBody } from "@caravan/transport";
 import { scanModels, type CatalogEntry } from "./catalog/catalog.ts";
 import { STORIES_260K, TEST_MODELS_DIR } from "./catalog/test-models.ts";
@@ -31,10 +31,11 @@ afterAll(async () => {
   await rm(thinkDir, { recursive: true, force: true });
 });
 
-async function runChat(fields: Partial<JobMessage>): Promise<EventBody[]> {
+async function runChat(fields: Partial<ChatJob>): Promise<EventBody[]> {
   const job = JobMessage.parse({
     v: WIRE_VERSION,
     type: "job",
+    kind: "chat",
     id: "job-1",
     model: "stories260k-chatml:latest",
     messages: [{ role: "user", content: "What is the weather in Oslo?" }],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
-import { JobMessage, WIRE_VERSION } from "@caravan/protocol";
+import { JobMessage, WIRE_VERSION, type ChatJob } from "@caravan/protocol";
 import { inMemoryTelemetry, injectTraceContext, type ReadableSpan } from "@caravan/telemetry";
 import type { EventBody } from "@caravan/transport";
 import { scanModels, type CatalogEntry } from "./catalog/catalog.ts";
@@ -31,11 +31,12 @@ afterAll(async () => {
 });
 
 /** Runs a job under a gateway span of our own; returns its events and the spans of its trace. */
-async function run(fields: Partial<JobMessage>): Promise<{ events: EventBody[]; spans: ReadableSpan[]; parent: ReadableSpan }> {
+async function run(fields: Partial<ChatJob>): Promise<{ events: EventBody[]; spans: ReadableSpan[]; parent: ReadableSpan }> {
   const gateway = telemetry.tracer.startSpan("caravan.queue.wait");
   const job = JobMessage.parse({
     v: WIRE_VERSION,
     type: "job",
+    kind: "chat",
     id: `job-${Math.random()}`,
     model: "stories260k:latest",
     messages: [{ role: "user", content: "Once upon a time" }],

@@ -58,12 +58,6 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     return;
   }
   job = withModelDefaults(job, entry.sidecar);
-  const missing = missingInput(job);
-  if (missing) {
-    // Loads and unloads travel as commands, never as jobs.
-    await ctx.emit({ type: "error", code: "bad_request", message: missing });
-    return;
-  }
   if (ctx.signal.aborted) {
     await ctx.emit({ type: "error", code: "cancelled", message: "request cancelled" });
     return;
@@ -87,9 +81,9 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     const engineFrom = span.now();
     if (job.kind === "embed") {
       const result = await model.embed({
-        inputs: job.input ?? [],
-        truncate: job.truncate ?? true,
-        normalize: job.normalize ?? true,
+        inputs: job.input,
+        truncate: job.truncate,
+        normalize: job.normalize,
         dimensions: job.dimensions,
         signal: ctx.signal,
       });
@@ -104,7 +98,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
     const result =
       job.kind === "completion"
         ? await model.complete({
-            prompt: job.prompt ?? "",
+            prompt: job.prompt,
             suffix: job.suffix,
             options: job.options,
             format: job.format,
@@ -164,17 +158,5 @@ async function publishWithin(publish: (() => Promise<void>) | undefined, ms: num
     await Promise.race([publish().catch(() => undefined), late]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** What a job of its kind cannot run without; undefined when it has it. */
-function missingInput(job: JobMessage): string | undefined {
-  switch (job.kind) {
-    case "chat":
-      return job.messages.length === 0 ? "a chat job needs at least one message" : undefined;
-    case "completion":
-      return job.prompt ? undefined : "a completion job needs a prompt";
-    case "embed":
-      return (job.input?.length ?? 0) === 0 ? "an embed job needs at least one input" : undefined;
   }
 }

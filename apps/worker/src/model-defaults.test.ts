@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { WIRE_VERSION, type JobMessage } from "@caravan/protocol";
+import { WIRE_VERSION, type ChatJob, type CompletionJob } from "@caravan/protocol";
 import { parseSidecar } from "./catalog/index.ts";
 import { withModelDefaults } from "./model-defaults.ts";
 
-const job = (extra: Partial<JobMessage>): JobMessage => ({ v: WIRE_VERSION, type: "job", kind: "chat", id: "j", model: "m:latest", messages: [], options: {}, accepted_at: 0, ...extra });
+const envelope = { v: WIRE_VERSION, type: "job", id: "j", model: "m:latest", options: {}, accepted_at: 0 } as const;
+const job = (extra: Partial<ChatJob>): ChatJob => ({ ...envelope, kind: "chat", messages: [{ role: "user", content: "Hi" }], ...extra });
 const sidecar = parseSidecar(["PARAMETER temperature 0.1", "PARAMETER num_predict 9", "SYSTEM Be brief.", "MESSAGE user Hi", "MESSAGE assistant Hello"].join("\n"));
 
 describe("withModelDefaults", () => {
@@ -27,7 +28,7 @@ describe("withModelDefaults", () => {
   });
 
   it("applies only the options to completions and embeddings, and nothing without a sidecar", () => {
-    const completion = job({ kind: "completion", prompt: "Once" });
+    const completion: CompletionJob = { ...envelope, kind: "completion", prompt: "Once" };
     expect(withModelDefaults(completion, sidecar)).toEqual({ ...completion, options: { temperature: 0.1, num_predict: 9 } });
     expect(withModelDefaults(completion, undefined)).toBe(completion);
   });

@@ -7,7 +7,7 @@ import type { Sidecar } from "./catalog/index.ts";
  * conversation brings its own, and its MESSAGEs (few-shot turns) after the system prompt and
  * before the conversation.
  */
-export function withModelDefaults(job: JobMessage, sidecar: Sidecar | undefined): JobMessage {
+export function withModelDefaults<J extends JobMessage>(job: J, sidecar: Sidecar | undefined): J {
   if (!sidecar) return job;
   const options = { ...sidecar.parameters, ...job.options };
   if (job.kind !== "chat") return { ...job, options };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeZodError } from "./errors.ts";
-import { CancelMessage, CommandReply, isTerminalEvent, JobEvent, JobMessage, WIRE_VERSION, WorkerCommand, WorkerState, type ChunkMessage, type DoneMessage, type ErrorMessage } from "./wire.ts";
+import { CancelMessage, CommandReply, isTerminalEvent, JobEvent, JobInput, JobMessage, WIRE_VERSION, WorkerCommand, WorkerState, type ChunkMessage, type DoneMessage, type ErrorMessage } from "./wire.ts";
 
 const chunk: ChunkMessage = {
   v: WIRE_VERSION,
@@ -97,9 +97,30 @@ describe("JobMessage", () => {
     expect(JSON.stringify(JobMessage.parse(overTheWire(received)))).toBe(JSON.stringify(received));
   });
 
-  it("round-trips a minimal job", () => {
-    const minimal: JobMessage = { v: WIRE_VERSION, type: "job", kind: "chat", id: "j", model: "m:latest", messages: [], options: {}, accepted_at: 0 };
+  it.each<[string, JobMessage]>([
+    ["chat", { v: WIRE_VERSION, type: "job", kind: "chat", id: "j", model: "m:latest", messages: [{ role: "user", content: "Hi" }], options: {}, accepted_at: 0 }],
+    ["completion", { v: WIRE_VERSION, type: "job", kind: "completion", id: "j", model: "m:latest", prompt: "def f(", suffix: "return 1", options: {}, accepted_at: 0 }],
+    ["embed", { v: WIRE_VERSION, type: "job", kind: "embed", id: "j", model: "m:latest", input: ["a", "b"], truncate: true, normalize: false, options: {}, accepted_at: 0 }],
+  ])("round-trips a minimal %s job", (_, minimal) => {
     expect(JobMessage.parse(overTheWire(minimal))).toEqual(minimal);
+  });
+
+  it("keeps only the fields of the job's kind", () => {
+    const completion = { v: WIRE_VERSION, type: "job", kind: "completion", id: "j", model: "m:latest", prompt: "Once", messages: [], tools: [], options: {}, accepted_at: 0 };
+    expect(JobMessage.parse(completion)).not.toHaveProperty("messages");
+    expect(JobMessage.parse(completion)).not.toHaveProperty("tools");
+  });
+
+  it.each<[string, unknown, string]>([
+    ["a chat without messages", { ...job, messages: [] }, "messages: a chat job needs at least one message"],
+    ["a completion without a prompt", { ...job, kind: "completion", prompt: "" }, "prompt: a completion job needs a prompt"],
+    ["an embedding without input", { ...job, kind: "embed", input: [], truncate: true, normalize: true }, "input: an embed job needs at least one input"],
+    ["a job without a kind", { ...job, kind: undefined }, expect.stringMatching(/^kind: /) as unknown as string],
+  ])("rejects %s, as JobInput does", (_, message, description) => {
+    const result = JobMessage.safeParse(message);
+    expect(result.success).toBe(false);
+    expect(describeZodError(result.error!)).toEqual(description);
+    if (typeof description === "string") expect(describeZodError(JobInput.safeParse(message).error!)).toEqual(description);
   });
 
   it("rejects another wire version and a missing options object", () => {

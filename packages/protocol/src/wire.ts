@@ -13,11 +13,7 @@ import { ListedModel } from "./ollama/tags.ts";
 export const WIRE_VERSION = 1;
 const v = z.literal(WIRE_VERSION, { error: (issue) => `wire version ${JSON.stringify(issue.input)}; this side speaks ${WIRE_VERSION}` });
 
-/**
- * What a job asks of the model: `chat` generates the next assistant turn of `messages` (through
- * the chat template; /api/generate without `raw` is a chat of one user turn), `completion`
- * continues `prompt` as raw text, `embed` turns each of `input` into a vector.
- */
+/** What a job asks of the model (see JobMessage). */
 export const JobKind = z.enum(["chat", "completion", "embed"]);
 export type JobKind = z.infer<typeof JobKind>;
 
@@ -25,36 +21,15 @@ export type JobKind = z.infer<typeof JobKind>;
 export const TraceContext = z.object({ traceparent: z.string(), tracestate: z.string().optional() });
 export type TraceContext = z.infer<typeof TraceContext>;
 
-/** A request for one generation, as the gateway enqueues it (already validated and parsed). */
-export const JobMessage = z.object({
+/** What every job carries, whatever its kind. */
+const JobEnvelope = z.object({
   v,
   type: z.literal("job"),
   /** unique per request; names the chunk channel */
   id: z.string(),
-  kind: JobKind.default("chat"),
   /** canonical model name (lower case, with tag) */
   model: z.string(),
-  /** chat: the conversation (at least one message) */
-  messages: z.array(ChatMessage).default([]),
-  /** completion: the raw text to continue */
-  prompt: z.string().optional(),
-  /** completion: text after the insertion point (fill-in-the-middle) */
-  suffix: z.string().optional(),
-  /** embed: the texts to embed (at least one) */
-  input: z.array(z.string()).optional(),
-  /** embed: cut inputs longer than the context instead of failing */
-  truncate: z.boolean().optional(),
-  /** embed: keep this many leading dimensions */
-  dimensions: z.number().int().optional(),
-  /** embed: L2-normalize the vectors (/api/embed does, the legacy /api/embeddings does not) */
-  normalize: z.boolean().optional(),
   options: ModelOptions,
-  tools: z.array(Tool).optional(),
-  tool_choice: ToolChoice.optional(),
-  format: Format.optional(),
-  think: Think.optional(),
-  logprobs: z.boolean().optional(),
-  top_logprobs: z.number().int().optional(),
   /** parsed keep_alive in ms (-1 = forever); absent = the server's default */
   keep_alive_ms: z.number().optional(),
   /** epoch ms when the gateway accepted the request */
@@ -68,6 +43,66 @@ export const JobMessage = z.object({
    */
   reply_to: z.string().optional(),
 });
+
+/**
+ * What each kind cannot run without. A request with nothing to run (a load) is never queued as a
+ * job: the gateway checks a job against this before it queues it, and a worker parses it with the rest.
+ */
+export const JobInput = z.discriminatedUnion("kind", [
+  /** the conversation */
+  z.object({ kind: z.literal("chat"), messages: z.array(ChatMessage).min(1, { error: "a chat job needs at least one message" }) }),
+  /** the raw text to continue */
+  z.object({ kind: z.literal("completion"), prompt: z.string().min(1, { error: "a completion job needs a prompt" }) }),
+  /** the texts to embed */
+  z.object({ kind: z.literal("embed"), input: z.array(z.string()).min(1, { error: "an embed job needs at least one input" }) }),
+]);
+export type JobInput = z.infer<typeof JobInput>;
+const [chatInput, completionInput, embedInput] = JobInput.options;
+
+/** How a generation may answer: JSON or a schema, and each token's log probability. */
+const Output = {
+  format: Format.optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().optional(),
+};
+
+/** `chat`: the next assistant turn of `messages`, through the chat template. */
+export const ChatJob = JobEnvelope.extend({
+  ...chatInput.shape,
+  tools: z.array(Tool).optional(),
+  tool_choice: ToolChoice.optional(),
+  think: Think.optional(),
+  ...Output,
+});
+export type ChatJob = z.infer<typeof ChatJob>;
+
+/** `completion`: `prompt` continued as raw text, no template. */
+export const CompletionJob = JobEnvelope.extend({
+  ...completionInput.shape,
+  /** text after the insertion point (fill-in-the-middle) */
+  suffix: z.string().optional(),
+  ...Output,
+});
+export type CompletionJob = z.infer<typeof CompletionJob>;
+
+/** `embed`: one vector per text of `input`. */
+export const EmbedJob = JobEnvelope.extend({
+  ...embedInput.shape,
+  /** cut inputs longer than the context instead of failing */
+  truncate: z.boolean(),
+  /** L2-normalize the vectors (/api/embed does, the legacy /api/embeddings does not) */
+  normalize: z.boolean(),
+  /** keep this many leading dimensions */
+  dimensions: z.number().int().optional(),
+});
+export type EmbedJob = z.infer<typeof EmbedJob>;
+
+/**
+ * A request for one generation, as the gateway enqueues it (already validated and parsed): a
+ * chat, a completion or an embedding, each with the fields of its kind only
+ * (/api/generate without `raw` is a chat of one user turn).
+ */
+export const JobMessage = z.discriminatedUnion("kind", [ChatJob, CompletionJob, EmbedJob]);
 export type JobMessage = z.infer<typeof JobMessage>;
 
 /** Generated text. `seq` starts at 0 and increases by one per message of a job, of any type. */

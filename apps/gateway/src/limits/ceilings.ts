@@ -25,8 +25,8 @@ export function enforceCeilings(job: JobMessage, ceilings: Ceilings): void {
     }
   }
   if (maxMessages > 0) {
-    if (job.messages.length > maxMessages) throw badRequest(`${job.messages.length} messages exceed this server's limit of ${maxMessages} (CARAVAN_MAX_MESSAGES)`);
-    const inputs = job.input?.length ?? 0;
+    if (job.kind === "chat" && job.messages.length > maxMessages) throw badRequest(`${job.messages.length} messages exceed this server's limit of ${maxMessages} (CARAVAN_MAX_MESSAGES)`);
+    const inputs = job.kind === "embed" ? job.input.length : 0;
     if (inputs > maxMessages) throw badRequest(`${inputs} inputs exceed this server's limit of ${maxMessages} (CARAVAN_MAX_MESSAGES)`);
   }
 }

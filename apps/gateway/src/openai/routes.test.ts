@@ -37,6 +37,7 @@ describe("/v1 refusals take OpenAI's error shape", () => {
     ["an unknown model", "/v1/chat/completions", { model: "gpt-4o", messages: user }, 404, { type: "invalid_request_error", code: "model_not_found", message: "model 'gpt-4o' not found" }],
     ["two prompts", "/v1/completions", { model: "stories260K", prompt: ["a", "b"] }, 400, { param: "prompt" }],
     ["echo", "/v1/completions", { model: "stories260K", prompt: "a", echo: true }, 400, { param: "echo" }],
+    ["an empty prompt (a completion job needs one: the wire schema's rule)", "/v1/completions", { model: "stories260K", prompt: "" }, 400, { code: "bad_request", message: "a completion job needs a prompt" }],
     ["a suffix on a model without FIM", "/v1/completions", { model: "stories260K", prompt: "a", suffix: "b" }, 400, { message: '"stories260K" does not support insert' }],
     ["tools on a model without a template", "/v1/chat/completions", { model: "stories260K", messages: user, tools: [{ type: "function", function: { name: "f" } }] }, 400, { message: '"stories260K" does not support tools' }],
     ["reasoning on a model that cannot think", "/v1/chat/completions", { model: "stories260K", messages: user, reasoning_effort: "high" }, 400, { message: '"stories260K" does not support thinking' }],

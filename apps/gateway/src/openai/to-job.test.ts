@@ -88,7 +88,7 @@ describe("chat completion → chat job", () => {
 describe("completion → raw completion job", () => {
   it("runs the prompt as raw text", () => {
     const job = completion({ prompt: ["Once upon"], max_tokens: 4, temperature: 0, stop: ["."] });
-    expect(job).toMatchObject({ kind: "completion", prompt: "Once upon", messages: [], model: "stories260k:latest" });
+    expect(job).toMatchObject({ kind: "completion", prompt: "Once upon", model: "stories260k:latest" });
     expect(job.options).toEqual({ temperature: 0, top_p: 1, num_predict: 4, stop: ["."] });
     expect(job.logprobs).toBeUndefined();
   });
@@ -115,7 +115,7 @@ describe("completion → raw completion job", () => {
 
 describe("embedding → embed job", () => {
   it("embeds every input, truncated and normalized", () => {
-    expect(embedding({ input: ["a", "b"], dimensions: 8 })).toMatchObject({ kind: "embed", input: ["a", "b"], truncate: true, normalize: true, dimensions: 8, messages: [] });
+    expect(embedding({ input: ["a", "b"], dimensions: 8 })).toMatchObject({ kind: "embed", input: ["a", "b"], truncate: true, normalize: true, dimensions: 8 });
     expect(embedding({ input: "a" }).input).toEqual(["a"]);
   });
 

@@ -1,4 +1,4 @@
-import type { ChatMessage, Format, JobMessage, ModelOptions, Think, ToolCall } from "@caravan/protocol";
+import type { ChatJob, ChatMessage, CompletionJob, EmbedJob, Format, ModelOptions, Think, ToolCall } from "@caravan/protocol";
 import { jobEnvelope } from "../job-fields.ts";
 import { invalidParam } from "./errors.ts";
 import type { ChatCompletionMessage, ChatCompletionRequest, CompletionRequest, ContentPart, EmbeddingRequest, ResponseFormat } from "./schemas.ts";
@@ -21,7 +21,7 @@ export function samplingOptions(request: SamplingFields, maxTokens: number | und
   return options;
 }
 
-export function chatCompletionToJob(request: ChatCompletionRequest): JobMessage {
+export function chatCompletionToJob(request: ChatCompletionRequest): ChatJob {
   checkToolChoice(request);
   return {
     ...jobEnvelope({ model: request.model }),
@@ -37,13 +37,12 @@ export function chatCompletionToJob(request: ChatCompletionRequest): JobMessage 
   };
 }
 
-export function completionToJob(request: CompletionRequest): JobMessage {
+export function completionToJob(request: CompletionRequest): CompletionJob {
   const [prompt] = texts(request.prompt, "prompt");
   if (prompt === undefined) throw invalidParam("prompt", "prompt is required");
   return {
     ...jobEnvelope({ model: request.model }),
     kind: "completion",
-    messages: [],
     prompt,
     // fill-in-the-middle; OpenAI clients send "" for none
     ...(request.suffix && { suffix: request.suffix }),
@@ -52,13 +51,12 @@ export function completionToJob(request: CompletionRequest): JobMessage {
   };
 }
 
-export function embeddingToJob(request: EmbeddingRequest): JobMessage {
+export function embeddingToJob(request: EmbeddingRequest): EmbedJob {
   const input = texts(request.input, "input", { many: true });
   if (input.length === 0) throw invalidParam("input", "input must not be empty");
   return {
     ...jobEnvelope({ model: request.model }),
     kind: "embed",
-    messages: [],
     options: {},
     input,
     truncate: true,

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { CompletionJob } from "@caravan/protocol";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "../deps.ts";
 import { errorHandler, HttpError, refuseOtherMethods } from "../errors.ts";
 import { serve, type GenerationApi } from "../respond/serve.ts";
@@ -52,12 +53,12 @@ const chatCompletions: GenerationApi<ChatCompletionRequest> = {
 };
 
 /** POST /v1/completions (legacy): the prompt continued as raw text, no chat template. */
-const completions: GenerationApi<CompletionRequest> = {
+const completions: GenerationApi<CompletionRequest, CompletionJob> = {
   read: (c, log) => readOpenAiBody(c, CompletionRequest, log),
   toJob: completionToJob,
   answer(request, job, started, arrivedAt) {
     const meta = { id: `cmpl-${job.id}`, created: seconds(arrivedAt), model: request.model };
-    const options = { logprobs: request.logprobs !== undefined, promptLength: job.prompt?.length ?? 0 };
+    const options = { logprobs: request.logprobs !== undefined, promptLength: job.prompt.length };
     if (!request.stream) return { collect: (answer) => textCompletion(meta, answer, options) };
     const chunker = new TextChunker(meta, { ...options, includeUsage: request.stream_options?.include_usage ?? false });
     return { stream: (c) => streamSse(c, started, (event) => chunker.next(event)) };

@@ -1,4 +1,4 @@
-import { ChatRequest, ollamaTimestamp, type ChatResponse, type ChunkMessage, type DoneMessage, type JobMessage } from "@caravan/protocol";
+import { ChatRequest, ollamaTimestamp, type ChatResponse, type ChunkMessage, type ChatJob, type DoneMessage } from "@caravan/protocol";
 import { readWithOptions } from "../body.ts";
 import { jobEnvelope } from "../job-fields.ts";
 import { ndjsonOrJson, streamNdjson } from "../respond/ndjson.ts";
@@ -10,7 +10,7 @@ export const chat: GenerationApi<ChatRequest> = {
   toJob: chatRequestToJob,
   // No model here is multimodal (node-llama-cpp 3.22 has no such path): images get the vision refusal (capabilitiesFor).
   loadOnly: {
-    when: (_request, job) => job.messages.length === 0,
+    when: (request) => request.messages.length === 0,
     answer: (c, request, done) =>
       ndjsonOrJson(c, request.stream, { model: request.model, created_at: ollamaTimestamp(), message: { role: "assistant", content: "" }, done: true, done_reason: done } satisfies ChatResponse),
   },
@@ -29,7 +29,7 @@ export const chat: GenerationApi<ChatRequest> = {
 };
 
 /** A validated /api/chat request → the job a worker runs (keep_alive parsed here, once). */
-export function chatRequestToJob(request: ChatRequest): JobMessage {
+export function chatRequestToJob(request: ChatRequest): ChatJob {
   return {
     ...jobEnvelope(request),
     kind: "chat",

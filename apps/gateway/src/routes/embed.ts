@@ -1,4 +1,4 @@
-import { EmbeddingsRequest, EmbedRequest, type EmbedResponse, type JobMessage, type ModelOptions } from "@caravan/protocol";
+import { EmbeddingsRequest, EmbedRequest, type EmbedJob, type EmbedResponse, type ModelOptions } from "@caravan/protocol";
 import { readBody } from "../body.ts";
 import { jobEnvelope } from "../job-fields.ts";
 import type { GenerationApi } from "../respond/serve.ts";
@@ -29,11 +29,10 @@ export const embeddings: GenerationApi<EmbeddingsRequest> = {
 };
 
 /** An Ollama embedding request → the job a worker runs. */
-function embedJob(request: { model: string; input: string[]; truncate: boolean; dimensions?: number; normalize: boolean; options?: ModelOptions; keep_alive?: number | string }): JobMessage {
+function embedJob(request: { model: string; input: string[]; truncate: boolean; dimensions?: number; normalize: boolean; options?: ModelOptions; keep_alive?: number | string }): EmbedJob {
   return {
     ...jobEnvelope(request),
     kind: "embed",
-    messages: [],
     input: request.input,
     truncate: request.truncate,
     dimensions: request.dimensions,

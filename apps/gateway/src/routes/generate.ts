@@ -16,7 +16,7 @@ export const generate: GenerationApi<GenerateRequest> = {
   },
   toJob: generateRequestToJob,
   // The job carries no images (no engine here can see them): the request tells whether it had some.
-  needs: (request, job) => capabilitiesFor(job, (request.images?.length ?? 0) > 0),
+  needs: (request, job) => capabilitiesFor(job, { images: (request.images?.length ?? 0) > 0, think: request.think }),
   loadOnly: {
     when: (request) => request.prompt === "" && request.suffix === undefined,
     answer: (c, request, done) => ndjsonOrJson(c, request.stream, { model: request.model, created_at: ollamaTimestamp(), response: "", done: true, done_reason: done } satisfies GenerateResponse),
@@ -41,20 +41,14 @@ export const generate: GenerationApi<GenerateRequest> = {
  * completion (prompt before, suffix after), which only models with FIM tokens can do.
  */
 export function generateRequestToJob(request: GenerateRequest): JobMessage {
-  const base = {
-    ...jobEnvelope(request),
-    format: request.format,
-    think: request.think,
-    logprobs: request.logprobs,
-    top_logprobs: request.top_logprobs,
-  };
+  const base = { ...jobEnvelope(request), format: request.format, logprobs: request.logprobs, top_logprobs: request.top_logprobs };
   if (request.raw || request.suffix !== undefined) {
-    return { ...base, kind: "completion", messages: [], prompt: request.prompt, suffix: request.suffix };
+    return { ...base, kind: "completion", prompt: request.prompt, suffix: request.suffix };
   }
   const messages: ChatMessage[] = [];
   if (request.system) messages.push({ role: "system", content: request.system });
   if (request.prompt !== "") messages.push({ role: "user", content: request.prompt });
-  return { ...base, kind: "chat", messages };
+  return { ...base, kind: "chat", messages, think: request.think };
 }
 
 function generateChunk(model: string, event: ChunkMessage): GenerateResponse {

@@ -29,7 +29,7 @@ export async function stubWorker(transport: InMemoryTransport, model: string, ca
         worker_id: "stub",
         done_reason: "stop",
         metrics: { load_duration: 0, prompt_eval_count: 1, prompt_eval_duration: 1, eval_count: 1, eval_duration: 1 },
-        ...(job.kind === "embed" && { embeddings: (job.input ?? []).map(() => [1]) }),
+        ...(job.kind === "embed" && { embeddings: job.input.map(() => [1]) }),
       });
     },
     4,
