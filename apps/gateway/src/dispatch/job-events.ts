@@ -4,8 +4,8 @@ import { isTerminalEvent, type JobEvent } from "@caravan/protocol";
 const GAP_TIMEOUT_MS = 2000;
 
 /**
- * A job's events in sequence order, handed to one sink. Transports deliver in order, but the
- * gateway does not rely on it: out-of-order events wait for the missing ones, and a gap that
+ * A job's events in sequence order, handed to one sink (its JobRun): the one place the gateway
+ * orders them. Transports deliver in order, but the gateway does not rely on it: out-of-order events wait for the missing ones, and a gap that
  * does not close turns into an error instead of a silently corrupted answer. Nothing follows
  * the first terminal event (done or error). Events that come before the sink is attached are
  * kept for it; after that each is handed over synchronously, as it arrives (a token costs no

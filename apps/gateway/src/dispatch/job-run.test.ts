@@ -1,8 +1,8 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { WIRE_VERSION, type JobEvent, type JobMessage } from "@caravan/protocol";
+import { WIRE_VERSION, type JobMessage } from "@caravan/protocol";
 import { InMemoryTransport, type JobHandler } from "@caravan/transport";
-import { JobRun } from "./job-run.ts";
+import { JobRun, type RunEvent } from "./job-run.ts";
 
 /**
  * JobRun over the in-memory transport with a scripted job handler (no engine): every way a
@@ -24,8 +24,8 @@ async function startRun(transport: InMemoryTransport, queueTimeoutMs = 5000) {
   return Object.assign(run, { left });
 }
 
-async function drain(run: JobRun): Promise<JobEvent[]> {
-  const events: JobEvent[] = [];
+async function drain(run: JobRun): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
   for await (const event of run) events.push(event);
   return events;
 }
@@ -35,7 +35,7 @@ const DONE = { type: "done", done_reason: "stop", metrics: { load_duration: 0, p
 describe("JobRun", () => {
   afterEach(() => void vi.useRealTimers());
 
-  it("passes chunks and done through and leaves the queue ledger when a worker takes the job", async () => {
+  it("passes chunks and done through (never `started`, its own) and leaves the queue ledger when a worker takes the job", async () => {
     const transport = new InMemoryTransport();
     await transport.serve("m:latest", async (_job, ctx) => {
       await ctx.emit({ type: "started", worker_id: "w1" });

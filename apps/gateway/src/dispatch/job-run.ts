@@ -1,4 +1,4 @@
-import { WIRE_VERSION, type CommandReply, type DoneMessage, type ErrorMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
+import { WIRE_VERSION, type ChunkMessage, type CommandReply, type DoneMessage, type ErrorMessage, type JobEvent, type JobMessage } from "@caravan/protocol";
 import { ATTR, extractTraceContext, genAiOperationName, injectTraceContext, SpanKind, SpanStatusCode, type Span } from "@caravan/telemetry";
 import type { GatewayTransport, Submission } from "@caravan/transport";
 import type { Logger } from "pino";
@@ -23,14 +23,18 @@ export interface JobRunDeps {
   onQueueLeft?: (started: boolean) => void;
 }
 
+/** What a run yields: the answer's events. `started` is the run's own business (see JobRun). */
+export type RunEvent = ChunkMessage | DoneMessage | ErrorMessage;
+
 /**
  * One request's job, from admission to its last event, across the attempts it may need.
  * It yields the worker's chunk, done and error events in order and always ends with done or
  * error: on a queue timeout, on cancel, and when its worker is lost. A lost worker that had not
  * yet sent text gets the job again elsewhere (the client cannot tell); one that had ends the
- * stream with an error line — tokens are never replayed into a stream twice.
+ * stream with an error line — tokens are never replayed into a stream twice. The worker's
+ * `started` is consumed here, and only here: it names the worker and ends the queue wait.
  */
-export class JobRun implements AsyncIterable<JobEvent> {
+export class JobRun implements AsyncIterable<RunEvent> {
   /** the worker running the current attempt, once it said so */
   workerId: string | undefined;
   /** ms from the current attempt's submission until its worker started it */
@@ -43,8 +47,8 @@ export class JobRun implements AsyncIterable<JobEvent> {
    */
   placedLoad: { workerId: string; reply: Promise<CommandReply | undefined> } | undefined;
   /** the event the run ended with (done or error), once it has ended */
-  last: JobEvent | undefined;
-  private readonly out = new AsyncQueue<JobEvent>();
+  last: DoneMessage | ErrorMessage | undefined;
+  private readonly out = new AsyncQueue<RunEvent>();
   private leftQueueOnce = false;
   private submission: Submission | undefined;
   private events: JobEvents | undefined;
@@ -67,7 +71,7 @@ export class JobRun implements AsyncIterable<JobEvent> {
     await this.submit(this.job.id);
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<JobEvent> {
+  [Symbol.asyncIterator](): AsyncIterator<RunEvent> {
     return this.out;
   }
 
@@ -178,7 +182,7 @@ export class JobRun implements AsyncIterable<JobEvent> {
     this.deps.transport.leave(this.job.model, this.job.id).catch((error: unknown) => this.deps.log.warn({ err: error }, "ledger leave failed"));
   }
 
-  private end(last: JobEvent): void {
+  private end(last: DoneMessage | ErrorMessage): void {
     if (this.finished) return;
     this.finished = true;
     this.last = last;

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
-import type { ChunkMessage, DoneMessage, JobEvent, JobMessage } from "@caravan/protocol";
+import type { ChunkMessage, DoneMessage, JobMessage } from "@caravan/protocol";
 import type { GatewayDeps, GatewayEnv } from "../deps.ts";
+import type { RunEvent } from "../dispatch/job-run.ts";
 import { HttpError, statusForWorkerError } from "../errors.ts";
 import { recordOf } from "../telemetry/middleware.ts";
 
@@ -45,7 +46,11 @@ export async function startJob(c: Context<GatewayEnv>, deps: GatewayDeps, job: J
   };
 
   const iterator = run[Symbol.asyncIterator]();
-  const first = await nextOutput(iterator);
+  const next = async (): Promise<RunEvent | undefined> => {
+    const result = await iterator.next();
+    return result.done ? undefined : result.value;
+  };
+  const first = await next();
   if (!first) {
     finish();
     throw new HttpError(500, "internal", "the job ended without an answer");
@@ -55,22 +60,13 @@ export async function startJob(c: Context<GatewayEnv>, deps: GatewayDeps, job: J
     throw new HttpError(statusForWorkerError(first.code), first.code, first.message);
   }
   async function* events() {
-    for (let event: JobEvent | undefined = first; event; event = await nextOutput(iterator)) {
+    for (let event: RunEvent | undefined = first; event; event = await next()) {
       if (event.type === "chunk") record.firstToken();
       else if (event.type === "done") record.finished(event);
-      else if (event.type === "error") record.failed(event.code, event.message);
-      yield event.type === "error" ? { type: "error" as const, message: event.message } : (event as ChunkMessage | DoneMessage);
-      if (event.type === "done" || event.type === "error") return;
+      else record.failed(event.code, event.message);
+      yield event.type === "error" ? { type: "error" as const, message: event.message } : event;
+      if (event.type !== "chunk") return;
     }
   }
   return { events: events(), elapsedNs: () => Number(process.hrtime.bigint() - startedAt), finish, cancel };
-}
-
-/** The next event a response shows (`started` is the gateway's business, not the client's). */
-async function nextOutput(iterator: AsyncIterator<JobEvent>): Promise<JobEvent | undefined> {
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) return undefined;
-    if (next.value.type !== "started") return next.value;
-  }
 }
