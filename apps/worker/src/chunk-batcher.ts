@@ -1,5 +1,4 @@
 import type { Logprob, ToolCall } from "@caravan/protocol";
-import { SendWindow } from "@caravan/transport/send-window";
 
 /** What one `chunk` event carries. */
 export interface ChatChunk {
@@ -10,40 +9,37 @@ export interface ChatChunk {
 }
 
 /**
- * ChunkBatcher's batching for everything a chat answer streams: content, thinking, tool calls
- * and logprobs. The first text of a job goes out at once; text that follows within `windowMs`
- * of the last send travels in one chunk. Sends are chained, so chunks leave in order.
+ * A job's streamed output (content, thinking, tool calls, logprobs) on its way to the transport,
+ * merged while the transport still holds what it was handed last. It keeps no clock: the window
+ * is the transport's (see JobContext.emit). What comes while `send` has not resolved waits and is
+ * merged; the moment it resolves, all of it is handed over. So the first text goes at once, a slow
+ * stream's every piece goes at once, and a fast one's pieces leave once per window.
  *
- * Order is kept across kinds: a chunk holds content or thinking, never both (a switch sends what
- * is pending first), and a tool call, which arrives whole, goes out in a chunk of its own after
- * the text before it. Logprob entries come right before the text they produced (the engine's
- * onLogprob contract) and go in the chunk that text goes in, so a chunk's entries join to exactly
- * its content or thinking; they never cause a send of their own. Whatever is left goes out on drain().
+ * Order is kept across kinds: a chunk holds content or thinking, never both (a switch starts a new
+ * chunk), and a tool call, which arrives whole, goes in a chunk of its own after the text before
+ * it. Logprob entries come right before the text they produced (the engine's onLogprob contract)
+ * and go in the chunk that text goes in, so a chunk's entries join to exactly its content or
+ * thinking; they never cause a send of their own.
  */
 export class ChunkBatcher {
-  private kind: "content" | "thinking" = "content";
-  private text = "";
-  /** the entries of `text` */
-  private logprobs: Logprob[] = [];
+  /** chunks waiting for the transport, in order; the last one's text may still grow */
+  private waiting: ChatChunk[] = [];
   /** entries given since the last text: they belong to the next one */
   private upcoming: Logprob[] = [];
-  private readonly window: SendWindow;
-  private chain: Promise<void> = Promise.resolve();
+  /** settles once the transport has sent what it was handed last; undefined: it holds nothing of ours */
+  private busy: Promise<void> | undefined;
+  /** the last chunk handed over, as `send` answered it */
+  private last: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly send: (chunk: ChatChunk) => Promise<void>,
-    windowMs = 5,
-  ) {
-    this.window = new SendWindow(windowMs, () => this.sendText());
-  }
+  constructor(private readonly send: (chunk: ChatChunk) => Promise<void>) {}
 
-  /** content text (the same call as ChunkBatcher's) */
+  /** content text */
   push(text: string): void {
-    this.pushText("content", text);
+    this.text("content", text);
   }
 
   thinking(text: string): void {
-    this.pushText("thinking", text);
+    this.text("thinking", text);
   }
 
   /** an entry of the text pushed next */
@@ -52,46 +48,59 @@ export class ChunkBatcher {
   }
 
   toolCall(call: ToolCall): void {
-    if (this.text !== "") this.window.flush();
-    this.enqueue({ content: "", tool_calls: [call] });
-    this.window.sent();
+    this.waiting.push({ content: "", tool_calls: [call] });
+    if (!this.busy) this.handOver();
   }
 
-  /** Sends whatever is pending and waits until every chunk so far has been handed over. */
+  /**
+   * Undefined when what comes next goes out at once; otherwise settles when the transport is
+   * ready for more (what came meanwhile has then been handed over). A producer across a process
+   * boundary (an isolated runner) holds its pieces until then, so that they cross in one message.
+   */
+  ready(): Promise<void> | undefined {
+    return this.busy;
+  }
+
+  /** Hands over whatever waits, now, and waits until the transport has sent it. */
   async drain(): Promise<void> {
-    this.window.flush();
-    await this.chain;
+    if (this.waiting.length > 0) this.handOver();
+    await this.last;
   }
 
-  private pushText(kind: "content" | "thinking", text: string): void {
+  private text(kind: "content" | "thinking", text: string): void {
     if (text === "") return;
-    if (kind !== this.kind && this.text !== "") this.window.flush();
-    this.kind = kind;
-    this.text += text;
+    const last = this.waiting.at(-1);
+    const chunk = last && !last.tool_calls && (kind === "thinking") === (last.thinking !== undefined) ? last : this.open(kind);
+    if (kind === "thinking") chunk.thinking += text;
+    else chunk.content += text;
     if (this.upcoming.length > 0) {
-      this.logprobs.push(...this.upcoming);
+      (chunk.logprobs ??= []).push(...this.upcoming);
       this.upcoming = [];
     }
-    this.window.due();
+    if (!this.busy) this.handOver();
   }
 
-  /** The pending text (and its logprobs) as one chunk; false when there is none. */
-  private sendText(): boolean {
-    if (this.text === "") return false;
-    const text = this.text;
-    this.text = "";
-    this.enqueue(this.kind === "thinking" ? { content: "", thinking: text, ...this.takeLogprobs() } : { content: text, ...this.takeLogprobs() });
-    return true;
+  private open(kind: "content" | "thinking"): ChatChunk {
+    const chunk: ChatChunk = kind === "thinking" ? { content: "", thinking: "" } : { content: "" };
+    this.waiting.push(chunk);
+    return chunk;
   }
 
-  private takeLogprobs(): { logprobs?: Logprob[] } {
-    if (this.logprobs.length === 0) return {};
-    const logprobs = this.logprobs;
-    this.logprobs = [];
-    return { logprobs };
+  /** Everything waiting to the transport, in order; the next hand-over waits until it has been sent. */
+  private handOver(): void {
+    const chunks = this.waiting;
+    this.waiting = [];
+    for (const chunk of chunks) this.last = this.send(chunk);
+    const busy: Promise<void> = this.last.then(
+      () => this.taken(busy),
+      () => this.taken(busy),
+    );
+    this.busy = busy;
   }
 
-  private enqueue(chunk: ChatChunk): void {
-    this.chain = this.chain.then(() => this.send(chunk));
+  private taken(busy: Promise<void>): void {
+    if (this.busy !== busy) return; // drain() handed more over meanwhile: that one decides
+    this.busy = undefined;
+    if (this.waiting.length > 0) this.handOver();
   }
 }

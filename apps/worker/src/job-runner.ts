@@ -95,6 +95,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
       return;
     }
     const onText = (text: string) => batcher.push(text);
+    const ready = () => batcher.ready();
     const result =
       job.kind === "completion"
         ? await model.complete({
@@ -107,6 +108,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
             logprobs: job.logprobs,
             topLogprobs: job.top_logprobs,
             onLogprob: (entry) => batcher.logprob(entry),
+            ready,
           })
         : await model.generate({
             messages: job.messages,
@@ -122,6 +124,7 @@ async function execute(job: JobMessage, ctx: JobContext, deps: JobRunnerDeps, sp
             logprobs: job.logprobs,
             topLogprobs: job.top_logprobs,
             onLogprob: (entry) => batcher.logprob(entry),
+            ready,
           });
     const engineTo = span.now();
     await batcher.drain();

@@ -2,6 +2,7 @@ import { WIRE_VERSION, type CommandReply, type JobEvent, type JobMessage, type W
 import { MemoryLedger } from "./memory-ledger.ts";
 import { createSequencer } from "./sequencer.ts";
 import { waitForCommand } from "./command-wait.ts";
+import { EventWindow } from "./event-window.ts";
 import type { Admission, CommandContext, CommandHandler, CommandOptions, GatewayTransport, JobHandler, QueueLimits, QueueStats, Submission, SubmitOptions, WorkerTransport } from "./types.ts";
 
 interface Pending {
@@ -22,8 +23,9 @@ interface ModelLane {
 
 /**
  * Gateway and worker in one process: per-model FIFO queues, taken only while the worker serves
- * the model (as over Redis), events and commands handed straight across. It keeps the Redis
- * transport's contract, so the gateway's routing and the worker's residency run unchanged.
+ * the model (as over Redis), commands handed straight across, a job's events through the one
+ * window (EventWindow, per job). It keeps the Redis transport's contract, so the gateway's routing
+ * and the worker's residency run unchanged.
  */
 export class InMemoryTransport implements GatewayTransport, WorkerTransport {
   private readonly lanes = new Map<string, ModelLane>();
@@ -161,18 +163,14 @@ export class InMemoryTransport implements GatewayTransport, WorkerTransport {
 
   private async run(pending: Pending, handler: JobHandler): Promise<void> {
     const stamp = createSequencer(pending.job.id);
+    const events = new EventWindow((event) => {
+      if (!pending.released) pending.onEvent(event);
+    });
     try {
-      await handler(pending.job, {
-        signal: pending.controller.signal,
-        emit: async (body) => {
-          if (!pending.released) pending.onEvent(stamp(body));
-        },
-      });
+      await handler(pending.job, { signal: pending.controller.signal, emit: (body) => events.send(stamp(body)) });
     } catch (error) {
       // The handler reports its own failures as error events; this is a last resort.
-      if (!pending.released) {
-        pending.onEvent(stamp({ type: "error", code: "internal", message: error instanceof Error ? error.message : String(error) }));
-      }
+      await events.send(stamp({ type: "error", code: "internal", message: error instanceof Error ? error.message : String(error) }));
     }
   }
 }

@@ -17,8 +17,10 @@ export interface JobContext {
   /** aborts when the gateway cancels the job (its client went away) */
   signal: AbortSignal;
   /**
-   * sends one event back to the gateway; resolves when it is handed to the transport. Events
-   * leave in the order of the calls, also when the caller does not wait for one before the next.
+   * sends one event back to the gateway; resolves once the transport has sent it (at once, or when
+   * the window it waited in ended: EVENT_WINDOW_MS), so a producer that merges its output waits for
+   * this before handing over more. Events leave in the order of the calls, also when the caller
+   * does not wait for one before the next.
    */
   emit(event: EventBody): Promise<void>;
 }

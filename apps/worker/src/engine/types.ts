@@ -45,6 +45,13 @@ export interface GenerateRequest {
    * with that part (see LogprobLedger)
    */
   onLogprob?: (entry: Logprob) => void;
+  /**
+   * whether what takes the streamed pieces (onText & co.) takes more at once (undefined), or a
+   * promise that settles once it does (the transport has sent what it took last). An engine whose
+   * pieces cross a process boundary holds them until then, so that what comes meanwhile crosses
+   * in one message; one that calls the callbacks in process need not ask
+   */
+  ready?: () => Promise<void> | undefined;
 }
 
 export interface GenerateResult {
@@ -73,6 +80,7 @@ export interface CompleteRequest {
   logprobs?: boolean;
   topLogprobs?: number;
   onLogprob?: (entry: Logprob) => void;
+  ready?: () => Promise<void> | undefined;
 }
 
 export interface EmbedRequest {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { EventOutbox, jobUrgency } from "./event-outbox.ts";
+import { EventOutbox } from "./event-outbox.ts";
 
 /**
  * The outbox's coalescing, with a publish function that records messages and answers at once,
@@ -96,25 +96,5 @@ describe("EventOutbox", () => {
     const failed = failing.send("a", "{}");
     turn();
     expect(await failed).toBe(0);
-  });
-});
-
-describe("jobUrgency", () => {
-  const urgencies = (types: string[]) => {
-    const urgent = jobUrgency();
-    return types.map((type) => urgent({ type }));
-  };
-
-  it("sends a job's first output and its end at once; its start and the tokens between ride the window", () => {
-    expect(urgencies(["started", "chunk", "chunk", "chunk", "done"])).toEqual([false, true, false, false, true]);
-  });
-
-  it("sends an error at once, whether or not output came before it", () => {
-    expect(urgencies(["started", "error"])).toEqual([false, true]);
-    expect(urgencies(["started", "chunk", "chunk", "error"])).toEqual([false, true, false, true]);
-  });
-
-  it("sends a job that ends without output at once", () => {
-    expect(urgencies(["started", "done"])).toEqual([false, true]);
   });
 });

@@ -1,22 +1,12 @@
+import { EVENT_WINDOW_MS } from "../event-window.ts";
 import { SendWindow } from "../send-window.ts";
 
 /**
- * How long events bound for one channel may wait to travel together. Each PUBLISH costs the
- * worker a socket write, Redis a delivery and the gateway a read and a parse, whatever the
- * message's size, and on a shared VM the write that wakes the other side costs ~100 µs: a worker
- * streaming 16 sequences at 50 tokens/s spent ~200 µs of CPU per token publishing them one by
- * one. Waiting for the round trip of the previous publish (about 0.2 ms) batched nothing at such
- * rates; a window of a few ms batches several tokens per message and stays well inside the
- * per-token latency budget (the worker's ChunkBatcher already holds a job's text up to 5 ms).
- */
-export const EVENT_WINDOW_MS = 4;
-
-/**
- * Coalesces job events bound for one pub/sub channel. An event for a channel that has published
- * nothing for `windowMs` goes at once (at the end of the current event-loop turn, with whatever
- * else that turn sends: a batching engine releases all its streams' tokens together), so a quiet
- * stream pays no delay; events that come faster wait for the rest of the window and leave
- * together as one JSON array. A worker serving many streams for one gateway thus sends at most
+ * Coalesces job events bound for one pub/sub channel: the one window (EVENT_WINDOW_MS) over
+ * Redis. An event for a channel that has published nothing for `windowMs` goes at once (at the
+ * end of the current event-loop turn, with whatever else that turn sends: a batching engine
+ * releases all its streams' tokens together), so a quiet stream pays no delay; events that come
+ * faster wait for the rest of the window and leave together as one JSON array. A worker serving many streams for one gateway thus sends at most
  * one message per window instead of one per token. An `urgent` event (a job's first output or its
  * end: see jobUrgency) goes at once with whatever waits before it.
  *
@@ -73,20 +63,4 @@ interface Channel {
 interface Pending {
   json: string;
   resolve: (receivers: number) => void;
-}
-
-/**
- * Which of one job's events go at once rather than with the window: its first output and its
- * end, since neither its time to first token nor the end of its request (all a `stream: false`
- * client waits for) may wait for other jobs' batching. Its `started` and the tokens between ride
- * the window; the first output carries a `started` still waiting, as events leave in order.
- */
-export function jobUrgency(): (event: { type: string }) => boolean {
-  let answered = false;
-  return (event) => {
-    if (event.type === "started") return false;
-    const first = !answered;
-    answered = true;
-    return first || event.type === "done" || event.type === "error";
-  };
 }

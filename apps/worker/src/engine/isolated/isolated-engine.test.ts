@@ -97,6 +97,17 @@ describe("IsolatedEngine", () => {
     expect(vectors[0]!.length).toBeGreaterThan(0);
   });
 
+  it("holds a request's pieces while their consumer is not ready, and merges them: the first piece at once, the rest with the answer", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const pieces: string[] = [];
+    const result = await model.generate({ messages: user("Once upon a time"), options: greedy(64), signal: never(), onText: (t) => pieces.push(t), ready: () => held });
+    release();
+    expect(pieces).toHaveLength(2);
+    expect(pieces.join("")).toBe(result.text);
+    expect(result.metrics.eval_count).toBe(64);
+  });
+
   it("relays each logprob entry before the text it produced, so each chunk's entries join to its content", async () => {
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const sent: ChatChunk[] = [];
@@ -108,6 +119,7 @@ describe("IsolatedEngine", () => {
         onText: (t) => batcher.push(t),
         logprobs: true,
         onLogprob: (e) => batcher.logprob(e),
+        ready: () => batcher.ready(),
       });
       await batcher.drain();
       expect(sent.map((c) => c.content).join("")).toBe(result.text);

@@ -29,7 +29,8 @@ interface Pending {
   activity: Activity;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-  onEvents?: (events: StreamEvent[]) => void;
+  /** takes streamed pieces; answers whether (undefined) or when its consumer takes more */
+  onEvents?: (events: StreamEvent[]) => Promise<void> | undefined;
   signal?: AbortSignal;
 }
 
@@ -87,7 +88,7 @@ class Runner {
   }
 
   /** Sends one request once the runner is ready; settles with its answer, an abort, or the runner's death. */
-  call(activity: Activity, message: (id: number) => ToRunner, signal?: AbortSignal, onEvents?: (events: StreamEvent[]) => void): Promise<unknown> {
+  call(activity: Activity, message: (id: number) => ToRunner, signal?: AbortSignal, onEvents?: Pending["onEvents"]): Promise<unknown> {
     if (this.crashed) return Promise.reject(new EngineError(`the runner of model '${this.model}' crashed (${this.crashed}); it will be restarted for the next request`));
     if (this.ending) return Promise.reject(new EngineClosedError());
     const id = this.nextId++;
@@ -137,7 +138,14 @@ class Runner {
     }
     if (message.t === "ready") return;
     if (message.t === "events") {
-      for (const batch of message.batches) this.pending.get(batch.id)?.onEvents?.(batch.events);
+      const consumers: Promise<void>[] = [];
+      for (const batch of message.batches) {
+        const ready = this.pending.get(batch.id)?.onEvents?.(batch.events);
+        if (ready) consumers.push(ready);
+      }
+      // The runner's next message waits until every job these pieces went to takes more.
+      if (consumers.length === 0) this.send({ t: "more" });
+      else void Promise.all(consumers).then(() => this.send({ t: "more" }));
       return;
     }
     const pending = this.pending.get(message.id);
@@ -177,7 +185,7 @@ class RemoteModel implements LoadedModel {
   ) {}
 
   generate(req: GenerateRequest): Promise<GenerateResult> {
-    const { signal, onText, onThinking, onToolCall, onLogprob, ...rest } = req;
+    const { signal, onText, onThinking, onToolCall, onLogprob, ready, ...rest } = req;
     return this.runner.call("generating", (id) => ({ t: "generate", id, req: { ...rest, wantLogprobs: onLogprob !== undefined } }), signal, (events) => {
       for (const e of events) {
         if (e.k === "text") onText(e.s);
@@ -185,16 +193,18 @@ class RemoteModel implements LoadedModel {
         else if (e.k === "tool") onToolCall?.(e.call);
         else onLogprob?.(e.e);
       }
+      return ready?.();
     }) as Promise<GenerateResult>;
   }
 
   complete(req: CompleteRequest): Promise<GenerateResult> {
-    const { signal, onText, onLogprob, ...rest } = req;
+    const { signal, onText, onLogprob, ready, ...rest } = req;
     return this.runner.call("completing", (id) => ({ t: "complete", id, req: { ...rest, wantLogprobs: onLogprob !== undefined } }), signal, (events) => {
       for (const e of events) {
         if (e.k === "text") onText(e.s);
         else if (e.k === "logprob") onLogprob?.(e.e);
       }
+      return ready?.();
     }) as Promise<GenerateResult>;
   }
 
@@ -219,8 +229,8 @@ class RemoteModel implements LoadedModel {
  * unloaded (onModelLost), other models and their requests carry on, and the next request for the
  * model loads it in a new runner. The price is an IPC hop each way before the first token (together
  * ~1 ms of time to first token on 2 shared cores, mostly the processes' wake-ups), one per streamed
- * batch (the runner coalesces text for up to 10 ms; the first piece goes at once) and one Node
- * process per loaded model.
+ * batch and its `more` (the runner merges what comes until the jobs' transport has sent the last
+ * batch; the first piece goes at once) and one Node process per loaded model.
  */
 export class IsolatedEngine implements Engine {
   readonly name = "llama";

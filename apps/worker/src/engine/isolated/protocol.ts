@@ -11,8 +11,8 @@ import type { CompleteRequest, EmbedRequest, EmbedResult, EngineConfig, EngineLo
  */
 
 /** A request as it crosses: the callbacks and the signal stay in the parent. */
-export type WireGenerate = Omit<GenerateRequest, "signal" | "onText" | "onThinking" | "onToolCall" | "onLogprob"> & { wantLogprobs: boolean };
-export type WireComplete = Omit<CompleteRequest, "signal" | "onText" | "onLogprob"> & { wantLogprobs: boolean };
+export type WireGenerate = Omit<GenerateRequest, "signal" | "onText" | "onThinking" | "onToolCall" | "onLogprob" | "ready"> & { wantLogprobs: boolean };
+export type WireComplete = Omit<CompleteRequest, "signal" | "onText" | "onLogprob" | "ready"> & { wantLogprobs: boolean };
 export type WireEmbed = Omit<EmbedRequest, "signal">;
 
 export type ToRunner =
@@ -24,6 +24,8 @@ export type ToRunner =
   | { t: "embed"; id: number; req: WireEmbed }
   | { t: "device"; id: number }
   | { t: "abort"; id: number }
+  /** the parent has taken the last `events` and is ready for the next (one per `events`) */
+  | { t: "more" }
   /** abort the model's requests, dispose it, then exit 0 */
   | { t: "close" };
 
@@ -39,7 +41,7 @@ export interface WireError {
 
 export type FromRunner =
   | { t: "ready" }
-  /** streamed pieces of the requests running, each request's in order */
+  /** streamed pieces of the requests running, each request's in order; answered by one `more` */
   | { t: "events"; batches: Array<{ id: number; events: StreamEvent[] }> }
   | { t: "result"; id: number; value: GenerateResult | EmbedResult | { loadDurationNs: number; contextSize: number } | DeviceInfo }
   | { t: "error"; id: number; error: WireError }

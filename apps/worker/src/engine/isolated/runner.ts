@@ -1,4 +1,3 @@
-import { SendWindow } from "@caravan/transport/send-window";
 import type { LoadedModel } from "../engine-api.ts";
 import { LlamaEngine } from "../engine.ts";
 import { EngineError, GenerationAbortedError } from "../errors.ts";
@@ -10,15 +9,6 @@ import type { FromRunner, StreamEvent, ToRunner, WireError } from "./protocol.ts
  * tokenize) ends this process only; the parent rejects what was in flight and starts a new one.
  */
 
-/**
- * At most one message of streamed pieces per this many ms. Each message costs both processes a
- * write, a wake-up and a read: one every 4 ms cost stories260K 4–6 % of its decode speed on 2
- * cores (in the worker alone and through `pnpm start`); at 10 ms the loss was within the noise.
- * It is above the worker's ChunkBatcher window (5 ms), so each message passes through that one
- * at once instead of waiting for its timer.
- */
-const COALESCE_MS = 10;
-
 const send = (message: FromRunner): void => {
   if (process.connected) process.send!(message);
 };
@@ -29,16 +19,21 @@ const running = new Map<number, AbortController>();
 
 /**
  * The streamed pieces of every request not yet sent, in order per request, and all of them in
- * one message: with several sequences generating at once, a message per request per window woke
- * both processes once per request (4 sequences: ~400 messages a second) where one per window
- * carries them all. A request's first piece goes at once (with whatever waits), since its time to
- * first token hangs on it; so does a piece that comes COALESCE_MS or more after the last message,
- * which is every piece of a model slower than that. Faster pieces wait for the rest of the window.
+ * one message: with several sequences generating at once, a message per request woke both
+ * processes once per request where one carries them all. It keeps no clock: a message goes when
+ * the parent has answered the last one with `more` (it sends that once the jobs those pieces went
+ * to have had them sent by their transport, whose window is the one the stream waits in), and
+ * what comes meanwhile waits and is merged. Each message costs both processes a write, a wake-up
+ * and a read, so a fast model's pieces cross once per window, not once per token. A request's
+ * first piece goes at once, whatever waits (its time to first token hangs on it), and so does what
+ * a request streamed before its answer. A logprob entry sends nothing by coming: it waits for the
+ * text it produced, which comes right after it.
  */
 class Outbox {
   private pending = new Map<number, StreamEvent[]>();
   private readonly answered = new Set<number>();
-  private readonly window = new SendWindow(COALESCE_MS, () => this.sendPending());
+  /** messages sent that the parent has not answered with `more` yet */
+  private unanswered = 0;
 
   push(id: number, event: StreamEvent): void {
     const events = this.pending.get(id);
@@ -46,22 +41,29 @@ class Outbox {
     if ((event.k === "text" || event.k === "thinking") && last?.k === event.k) last.s += event.s;
     else if (events) events.push(event);
     else this.pending.set(id, [event]);
-    const first = !this.answered.has(id);
+    // A logprob entry comes right before its text, and waits for it.
+    const first = event.k !== "logprob" && !this.answered.has(id);
     if (first) this.answered.add(id);
-    this.window.due(first);
+    if (first || (this.unanswered === 0 && event.k !== "logprob")) this.sendPending();
+  }
+
+  /** The parent is ready for more. */
+  more(): void {
+    this.unanswered = Math.max(0, this.unanswered - 1);
+    if (this.unanswered === 0) this.sendPending();
   }
 
   /** The request's answer follows: what it streamed must be out first. */
   finish(id: number): void {
-    if (this.pending.has(id)) this.window.flush();
+    if (this.pending.has(id)) this.sendPending();
     this.answered.delete(id);
   }
 
-  private sendPending(): boolean {
-    if (this.pending.size === 0) return false;
+  private sendPending(): void {
+    if (this.pending.size === 0) return;
     send({ t: "events", batches: [...this.pending].map(([id, events]) => ({ id, events })) });
     this.pending = new Map();
-    return true;
+    this.unanswered++;
   }
 }
 
@@ -124,6 +126,9 @@ async function onMessage(message: ToRunner): Promise<void> {
       return answer(message.id, (signal) => model!.embed({ ...message.req, signal }));
     case "abort":
       running.get(message.id)?.abort(new Error("aborted by the parent"));
+      return;
+    case "more":
+      outbox.more();
       return;
     case "close":
       await engine?.close();
