@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCapacity } from "./scenarios/capacity.ts";
+import { runGaps } from "./scenarios/gaps.ts";
 import { runMemory } from "./scenarios/memory.ts";
 import { runParallel } from "./scenarios/parallel.ts";
 import { runScaling } from "./scenarios/scaling.ts";
@@ -39,7 +40,21 @@ describe("bench scenarios (smoke size)", () => {
     expect(levels[1]!.added_ms_p50).toBeGreaterThanOrEqual(0);
     expect(short!.errors).toBe(0);
     expect(short!.requests_per_s).toBeGreaterThan(10);
-    await expectReport(dir, ["latency.svg", "throughput.svg"], ["added p99 (ms)", "gateway RSS (MiB)"]);
+    expect(levels[1]!.gap_ms_p50).toBeGreaterThan(0);
+    await expectReport(dir, ["latency.svg", "throughput.svg"], ["added p99 (ms)", "gap p99 (ms)", "gateway RSS (MiB)"]);
+  });
+
+  it("gaps: the time between streamed chunks, in one process and over Redis", async () => {
+    const { dir, rows } = await runGaps({ levels: [1, 4], tokensPerSecond: 100, tokens: 10, numParallel: 8, rampMs: 200, durationMs: 800 }, { command: "smoke", outDir: path.join(out, "gaps") });
+    expect(rows.map((r) => [r.topology, r.streams, r.errors])).toEqual([
+      ["one process", 1, 0],
+      ["one process", 4, 0],
+      ["over Redis", 1, 0],
+      ["over Redis", 4, 0],
+    ]);
+    // one stream at 100 tokens/s: a chunk every ~10 ms
+    for (const row of rows.filter((r) => r.streams === 1)) expect(row.gap_ms_p50).toBeGreaterThan(5);
+    await expectReport(dir, ["gaps.svg"], ["gap p99 (ms)", "added p99 (ms)"]);
   });
 
   it("memory: the gateway's and the worker's heap after GC, read every few requests", async () => {

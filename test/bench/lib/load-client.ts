@@ -16,6 +16,8 @@ export interface StreamResult {
   latencies: number[];
   /** per stamped token: its arrival at the client, wall-clock ms */
   arrivals: number[];
+  /** per streamed line with text (a chunk): its arrival at the client, wall-clock ms */
+  chunks: number[];
   error?: string;
 }
 
@@ -43,7 +45,7 @@ function stream(url: string, api: Api, body: Record<string, unknown>, stamped: b
   const textKey = TEXT_KEY[api];
   const started = performance.now();
   return new Promise((resolve) => {
-    const result: StreamResult = { ok: false, tokens: 0, ttftMs: Number.NaN, lastTextMs: Number.NaN, latencies: [], arrivals: [] };
+    const result: StreamResult = { ok: false, tokens: 0, ttftMs: Number.NaN, lastTextMs: Number.NaN, latencies: [], arrivals: [], chunks: [] };
     const req = http.request(`${url}/api/${api}`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
       let pending = "";
       res.setEncoding("utf8");
@@ -51,6 +53,7 @@ function stream(url: string, api: Api, body: Record<string, unknown>, stamped: b
         const at = performance.now() - started;
         if (Number.isNaN(result.ttftMs)) result.ttftMs = at;
         result.lastTextMs = at;
+        result.chunks.push(now);
         if (stamped) addStamps(text, now);
       };
       const onLine = (line: string, now: number) => {
@@ -156,4 +159,16 @@ export function inWindow(loop: LoopResult): { tokens: number; latencies: number[
   const latencies: number[] = [];
   for (const r of loop.results) for (let i = 0; i < r.arrivals.length; i++) if (r.arrivals[i]! >= from && r.arrivals[i]! <= to) latencies.push(r.latencies[i]!);
   return { tokens: latencies.length, latencies };
+}
+
+/**
+ * The inter-token latency a client sees: the gaps between consecutive chunks of each stream (from
+ * its first chunk on, so TTFT is not one), both inside the window, ms. Chunks read from one socket
+ * read share their arrival (a gap of 0: they came together).
+ */
+export function chunkGaps(loop: LoopResult): number[] {
+  const [from, to] = loop.window;
+  const gaps: number[] = [];
+  for (const { chunks } of loop.results) for (let i = 1; i < chunks.length; i++) if (chunks[i - 1]! >= from && chunks[i]! <= to) gaps.push(chunks[i]! - chunks[i - 1]!);
+  return gaps;
 }

@@ -7,14 +7,20 @@ export const SIM_MODEL = "sim-bench";
 
 export interface SimCluster {
   url: string;
+  /** the gateway's process (with `single`, the one process) */
   gatewayPid: number;
+  /** none with `single` */
   workerPids: number[];
-  redis: TestRedis;
+  /** none with `single` */
+  redis?: TestRedis;
   stop(): Promise<void>;
 }
 
 export interface SimClusterOptions {
+  /** ignored with `single` (one worker, in the gateway's process) */
   workers: number;
+  /** gateway and worker in one process over the in-memory transport (`pnpm start`), no Redis */
+  single?: boolean;
   /** sequences per worker */
   numParallel: number;
   tokensPerSecond?: number;
@@ -26,15 +32,16 @@ export interface SimClusterOptions {
 }
 
 /**
- * One gateway and N workers with the SIMULATED engine over a private redis-server, logging at
- * warn only (an info line per job would put the benchmark's own log handling into the figures).
- * Resolves once the gateway lists the model (a worker is up); warm() then loads it on every worker.
+ * One gateway and N workers with the SIMULATED engine over a private redis-server (or, with
+ * `single`, one process as `pnpm start` runs it), logging at warn only (an info line per job would
+ * put the benchmark's own log handling into the figures). Resolves once the gateway lists the
+ * model (a worker is up); warm() then loads it on every worker.
  */
 export async function startSimCluster(options: SimClusterOptions): Promise<SimCluster> {
-  const redis = await startRedis();
+  const redis = options.single ? undefined : await startRedis();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    REDIS_URL: redis.url,
+    ...(redis && { REDIS_URL: redis.url }),
     CARAVAN_REDIS_PREFIX: `bench-${process.pid}`,
     CARAVAN_LOG_LEVEL: "warn",
     CARAVAN_ENGINE: "simulated",
@@ -77,8 +84,8 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
   };
   let stopping = false;
   const port = await freePort();
-  const gateway = start("gateway", { CARAVAN_HOST: `127.0.0.1:${port}` });
-  const workers = Array.from({ length: options.workers }, (_, i) => start("worker", { CARAVAN_WORKER_ID: `sim-${i + 1}` }));
+  const gateway = start(options.single ? "serve" : "gateway", { CARAVAN_HOST: `127.0.0.1:${port}` });
+  const workers = options.single ? [] : Array.from({ length: options.workers }, (_, i) => start("worker", { CARAVAN_WORKER_ID: `sim-${i + 1}` }));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -113,7 +120,7 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
             }),
         ),
       );
-      await redis.stop();
+      await redis?.stop();
     },
   };
 }

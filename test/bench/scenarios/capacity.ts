@@ -5,7 +5,7 @@
  * machine and clock), TTFT, and the gateway's CPU and RSS. Then short requests/s (num_predict 1).
  */
 import { cpuSeconds, machineFacts, rssMiB } from "../lib/machine.ts";
-import { closedLoop, generate, inWindow } from "../lib/load-client.ts";
+import { chunkGaps, closedLoop, generate, inWindow } from "../lib/load-client.ts";
 import { writeReport } from "../lib/report.ts";
 import { percentile, round } from "../lib/stats.ts";
 import { lineChart } from "../lib/svg.ts";
@@ -48,13 +48,14 @@ export async function runCapacity(params: CapacityParams, options: { command: st
       generate(cluster.url, { model: SIM_MODEL, prompt: "hi", stream: false, options: { num_predict: params.tokensPerSecond } }, false),
     );
     const stream = () => generate(cluster.url, { model: SIM_MODEL, prompt: "Tell me a story", options: { num_predict: params.tokens } }, true);
-    const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis.child.pid!) ?? 0, client: cpuSeconds(process.pid) ?? 0, t: performance.now() });
+    const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis!.child.pid!) ?? 0, client: cpuSeconds(process.pid) ?? 0, t: performance.now() });
     for (const concurrency of params.levels) {
       const before = cpu();
       const loop = await closedLoop(concurrency, params.rampMs, params.durationMs, stream);
       const after = cpu();
       const secs = (after.t - before.t) / 1000;
       const { tokens, latencies } = inWindow(loop);
+      const gaps = chunkGaps(loop);
       const errors = loop.results.filter((r) => !r.ok).length;
       levels.push({
         concurrency,
@@ -63,6 +64,9 @@ export async function runCapacity(params: CapacityParams, options: { command: st
         added_ms_p50: round(percentile(latencies, 0.5)),
         added_ms_p99: round(percentile(latencies, 0.99)),
         ttft_ms_p50: round(percentile(loop.results.map((r) => r.ttftMs).filter(Number.isFinite), 0.5)),
+        // between a stream's consecutive chunks at the client (the ideal at 50 tokens/s: 20 ms)
+        gap_ms_p50: round(percentile(gaps, 0.5)),
+        gap_ms_p99: round(percentile(gaps, 0.99)),
         requests: loop.results.length,
         errors,
         first_error: loop.results.find((r) => !r.ok)?.error,
@@ -109,9 +113,9 @@ export async function runCapacity(params: CapacityParams, options: { command: st
       results: { levels, short },
       notes,
       table: {
-        headers: ["streams", "tokens/s", "ideal", "added p50 (ms)", "added p99 (ms)", "TTFT p50 (ms)", "errors", "gateway CPU %", "workers CPU %", "Redis CPU %", "client CPU %", "gateway RSS (MiB)"],
-        numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-        rows: levels.map((l) => [l.concurrency, l.tokens_per_s, l.ideal_tokens_per_s, l.added_ms_p50, l.added_ms_p99, l.ttft_ms_p50, l.errors, l.gateway_cpu_pct, l.workers_cpu_pct, l.redis_cpu_pct, l.client_cpu_pct, l.gateway_rss_mib ?? "?"]),
+        headers: ["streams", "tokens/s", "ideal", "added p50 (ms)", "added p99 (ms)", "TTFT p50 (ms)", "gap p50 (ms)", "gap p99 (ms)", "errors", "gateway CPU %", "workers CPU %", "Redis CPU %", "client CPU %", "gateway RSS (MiB)"],
+        numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+        rows: levels.map((l) => [l.concurrency, l.tokens_per_s, l.ideal_tokens_per_s, l.added_ms_p50, l.added_ms_p99, l.ttft_ms_p50, l.gap_ms_p50, l.gap_ms_p99, l.errors, l.gateway_cpu_pct, l.workers_cpu_pct, l.redis_cpu_pct, l.client_cpu_pct, l.gateway_rss_mib ?? "?"]),
       },
       charts: {
         "latency.svg": lineChart({

@@ -31,7 +31,7 @@ export async function runScaling(params: ScalingParams, options: { command: stri
         generate(cluster.url, { model: SIM_MODEL, prompt: "hi", stream: false, options: { num_predict: params.tokensPerSecond } }, false),
       );
       const streams = workers * params.numParallel;
-      const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis.child.pid!) ?? 0, t: performance.now() });
+      const cpu = () => ({ gw: cpuSeconds(cluster.gatewayPid) ?? 0, wk: cluster.workerPids.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0), redis: cpuSeconds(cluster.redis!.child.pid!) ?? 0, t: performance.now() });
       const before = cpu();
       const loop = await closedLoop(streams, params.rampMs, params.durationMs, () =>
         generate(cluster.url, { model: SIM_MODEL, prompt: "Tell me a story", options: { num_predict: params.tokens } }, true),
