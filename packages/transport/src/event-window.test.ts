@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WIRE_VERSION, type JobEvent } from "@caravan/protocol";
-import { EVENT_WINDOW_MS, EventWindow, jobUrgency } from "./event-window.ts";
+import { EventWindow, JOB_WINDOW_MS, jobUrgency } from "./event-window.ts";
 
 /** One job's events through the in-process window, on a fake clock. */
 const started: JobEvent = { v: WIRE_VERSION, type: "started", id: "j", seq: 0, worker_id: "w" };
@@ -32,7 +32,7 @@ describe("EventWindow", () => {
     void window.send(chunk(3, "c"));
     await Promise.resolve();
     expect([seen, handed]).toEqual([[0, 1], false]);
-    vi.advanceTimersByTime(EVENT_WINDOW_MS);
+    vi.advanceTimersByTime(JOB_WINDOW_MS);
     await Promise.resolve();
     expect([seen, handed]).toEqual([[0, 1, 2, 3], true]); // together, and each send resolved
     vi.advanceTimersByTime(1);
@@ -52,7 +52,7 @@ describe("EventWindow", () => {
     await window.send(chunk(1, "a"));
     const failing = window.send(chunk(2, "b"));
     const after = window.send(chunk(3, "c"));
-    vi.advanceTimersByTime(EVENT_WINDOW_MS);
+    vi.advanceTimersByTime(JOB_WINDOW_MS);
     await expect(failing).rejects.toThrow("gateway bug");
     await after;
     expect(seen).toEqual([0, 1, 3]);

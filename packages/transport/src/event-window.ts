@@ -2,17 +2,28 @@ import type { JobEvent } from "@caravan/protocol";
 import { SendWindow } from "./send-window.ts";
 
 /**
- * The one window a job's streamed output waits in on its way to the gateway, in either
- * transport: what comes within this long of the last send waits for the window's end and leaves
- * with whatever else came. Nothing upstream keeps a clock of its own: the worker's ChunkBatcher and
- * an isolated runner only merge what comes while the transport still holds their last events (see
- * JobContext.emit). Each PUBLISH costs the worker a socket write, Redis a delivery and the gateway
- * a read and a parse whatever its size, and a streamed chunk costs the gateway a line and a socket
- * write to its client: a worker streaming 16 sequences at 50 tokens/s spent ~200 µs of CPU per
- * token publishing them one by one. A few ms batches several tokens per message at such rates and
- * stays well inside the per-token latency budget.
+ * The window a job's streamed output waits in on its way to the gateway: what comes within this
+ * long of the last send waits for the window's end and leaves with whatever else came. It is the
+ * only one on the token's path: the worker's ChunkBatcher and an isolated runner keep no clock,
+ * they only merge what comes while the transport still holds their last events (see
+ * JobContext.emit). Over Redis it is per reply channel, shared by all of a gateway's streams (see
+ * EventOutbox): each PUBLISH costs the worker a socket write, Redis a delivery and the gateway a
+ * read and a parse whatever its size, and a worker streaming 16 sequences at 50 tokens/s spent
+ * ~200 µs of CPU per token publishing them one by one. A few ms batches several tokens per
+ * message at such rates and stays well inside the per-token latency budget, which a busy channel
+ * makes every stream on it pay.
  */
 export const EVENT_WINDOW_MS = 4;
+
+/**
+ * The window in one process, per job (EventWindow): a stream waits in it only when it is faster
+ * than one chunk per window, so its length costs nothing at 50 tokens/s. What it bounds is a fast
+ * model's cost per chunk: the gateway's line and socket write, and with a runner process its
+ * message and the `more` that answers it. 10 ms, as the runner's own window was: with 4 ms,
+ * stories260K (~1,300 tokens/s) through `pnpm start` cost the process half as much CPU again per
+ * request (docs/benchmarks.md, issue 21).
+ */
+export const JOB_WINDOW_MS = 10;
 
 /**
  * Which of one job's events go at once rather than with the window: its first output and its
@@ -31,19 +42,24 @@ export function jobUrgency(): (event: { type: string }) => boolean {
 }
 
 /**
- * One job's events handed to a gateway in this process, through the window. Per job, not per
- * gateway: handing an event over costs nothing here, only each chunk's line and write to its own
- * client does, so a job waits only behind its own events (as over Redis a channel waits behind its
- * own). An event due at once is handed over synchronously, inside send(). Each send resolves once
- * its event has been handed over (`deliver` may drop it: the gateway released the job), or
- * rejects with what `deliver` threw.
+ * One job's events handed to a gateway in this process, through the window (JOB_WINDOW_MS). Per
+ * job, not per gateway: handing an event over costs nothing here, only each chunk's line and write
+ * to its own client does, so a job waits only behind its own events. An event due at once (see
+ * jobUrgency) is handed over synchronously, inside send(). Each send resolves once its event has
+ * been handed over (`deliver` may drop it: the gateway released the job), or rejects with what
+ * `deliver` threw.
  */
 export class EventWindow {
   private pending: Array<{ event: JobEvent; handed: () => void; failed: (error: unknown) => void }> = [];
   private readonly urgent = jobUrgency();
-  private readonly window = new SendWindow(EVENT_WINDOW_MS, () => this.flush());
+  private readonly window: SendWindow;
 
-  constructor(private readonly deliver: (event: JobEvent) => void) {}
+  constructor(
+    private readonly deliver: (event: JobEvent) => void,
+    windowMs = JOB_WINDOW_MS,
+  ) {
+    this.window = new SendWindow(windowMs, () => this.flush());
+  }
 
   send(event: JobEvent): Promise<void> {
     return new Promise((handed, failed) => {

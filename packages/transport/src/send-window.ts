@@ -1,6 +1,6 @@
 /**
  * The rule the transport batches a job's events by, in its one window (EventWindow in one
- * process, EventOutbox over Redis; see EVENT_WINDOW_MS): what comes while the destination has
+ * process, EventOutbox over Redis; see event-window.ts): what comes while the destination has
  * been quiet for `windowMs` goes at once, so a quiet stream pays no delay; what comes faster waits
  * for the rest of the window and leaves together with whatever else came, so a busy one sends at
  * most one message per window. Each message costs both processes a write, a wake-up and a read,

@@ -18,9 +18,9 @@ export interface JobContext {
   signal: AbortSignal;
   /**
    * sends one event back to the gateway; resolves once the transport has sent it (at once, or when
-   * the window it waited in ended: EVENT_WINDOW_MS), so a producer that merges its output waits for
-   * this before handing over more. Events leave in the order of the calls, also when the caller
-   * does not wait for one before the next.
+   * the window it waited in ended: EVENT_WINDOW_MS over Redis, JOB_WINDOW_MS in one process), so a
+   * producer that merges its output waits for this before handing over more. Events leave in the
+   * order of the calls, also when the caller does not wait for one before the next.
    */
   emit(event: EventBody): Promise<void>;
 }
