@@ -47,20 +47,13 @@ describe("SendWindow", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("starts no window with a send of nothing, and one with a message sent another way", () => {
+  it("starts no window with a send of nothing", () => {
     const { state, window } = counted(10);
     state.waiting = false;
     window.flush();
     state.waiting = true;
     window.due();
     expect(state.sends).toBe(1);
-
-    const other = counted(10);
-    other.window.sent();
-    other.window.due();
-    expect(other.state.sends).toBe(0);
-    vi.advanceTimersByTime(10);
-    expect(other.state.sends).toBe(1);
   });
 
   it("with endOfTurn, sends at the end of the current turn instead of inside due()", () => {

@@ -47,11 +47,6 @@ export class SendWindow {
     if (this.send()) this.lastSentAt = performance.now();
   }
 
-  /** A message went out by another way (one that cannot wait, say): the window starts now. */
-  sent(): void {
-    this.lastSentAt = performance.now();
-  }
-
   /** Nothing is scheduled and nothing was sent for a window: as good as a window never used. */
   get quiet(): boolean {
     return this.timer === undefined && this.soon === undefined && performance.now() - this.lastSentAt >= this.windowMs;
